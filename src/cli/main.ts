@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from '../config/load.js';
+import { readProcessInput, type ProcessInput } from '../config/process-input.js';
+import { runServer } from '../server.js';
+import { addUpstream, listUpstreams, removeUpstream } from './upstream-commands.js';
+
+const USAGE = `usage:
+  switchboard [flags]                      serve (flags: -addr :8080 -database FILE -noauth …)
+  switchboard -add -sk KEY [-endpoint URL]  add an upstream (seed 001)
+  switchboard -list                        list upstreams (seed 001)
+  switchboard upstream add --sk KEY --endpoint URL [--name N] [--profile P] [--models a,b]
+  switchboard upstream list
+  switchboard upstream remove ID`;
+
+/** Splits `--name value` / `--name=value` pairs for the friendlier subcommands. */
+function namedOptions(argv: readonly string[]): { options: Map<string, string>; rest: string[] } {
+  const options = new Map<string, string>();
+  const rest: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const match = /^--?([\w-]+)(?:=(.*))?$/.exec(argv[index] ?? '');
+    if (!match?.[1]) rest.push(argv[index] ?? '');
+    else options.set(match[1], match[2] ?? argv[++index] ?? '');
+  }
+  return { options, rest };
+}
+
+async function runUpstreamCommand(input: ProcessInput, args: readonly string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const { options, rest: positional } = namedOptions(rest);
+  const config = loadConfig({ argv: [], env: input.env, cwd: input.cwd, overrides: options.has('database') ? { 'database.sqlitePath': options.get('database') } : {} });
+  switch (action) {
+    case 'add':
+      return addUpstream(config, input.cwd, {
+        sk: options.get('sk') ?? input.env['UPSTREAM_SK'],
+        endpoint: options.get('endpoint') ?? 'https://api.openai.com/v1',
+        name: options.get('name'),
+        profile: options.get('profile'),
+        models: options.get('models')?.split(',').map((model) => model.trim()).filter(Boolean),
+      });
+    case 'list':
+      return listUpstreams(config, input.cwd, { withIds: true });
+    case 'remove':
+      if (!/^\d+$/.test(positional[0] ?? '')) break;
+      return removeUpstream(config, input.cwd, Number(positional[0]));
+  }
+  console.error(USAGE);
+  return 2;
+}
+
+async function runCli(input: ProcessInput): Promise<number> {
+  const [command, ...rest] = input.argv;
+  if (command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (command === 'upstream') return runUpstreamCommand(input, rest);
+  const config = loadConfig(input);
+  if (config.gateway.cli.add) return addUpstream(config, input.cwd, { sk: config.gateway.cli.sk, endpoint: config.gateway.cli.endpoint });
+  if (config.gateway.cli.list) return listUpstreams(config, input.cwd);
+  await runServer(config, input);
+  return -1;
+}
+
+runCli(readProcessInput()).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) console.error(error.message);
+    else console.error(`switchboard: ${(error as Error).message}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { flag, optionalText } from './schema-helpers.js';
+
+export const browserSchema = z
+  .object({
+    /** HMAC key for /token-issued tokens (seed 003 SECRET_KEY); empty refuses every token. */
+    secretKey: optionalText(),
+    /** Official API host[:port] for /chat (seed 003 API_PROXY). */
+    apiProxy: optionalText(),
+    /** Key sent to API_PROXY (seed 003 CHAT_API_KEY). */
+    chatApiKey: optionalText(),
+    /** ChatGPT-web backend-api proxy host[:port] for /conv (seed 003 UNOFFICIAL_PROXY). */
+    unofficialProxy: optionalText(),
+    /** Raw Authorization value for UNOFFICIAL_PROXY (seed 003 ACCESS_TOKEN). */
+    accessToken: optionalText(),
+    /** Longest token lifetime /token may issue, in hours. @default 24 */
+    maxTokenHours: z.coerce.number().int().positive().default(24),
+    /** Multi-conversation mode (seed 003 -multi). @default false */
+    multi: flag().default(false),
+    /** Hide all upstream conversations at start (seed 003 -clear). @default false */
+    clear: flag().default(false),
+  })
+  .prefault({});

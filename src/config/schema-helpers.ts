@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { toMilliseconds } from './duration.js';
+
+/** A duration in ms; accepts `1500`, `"1500"`, or Go syntax like `"1.5s"`, `"2m30s"`. */
+export const durationMs = () =>
+  z.preprocess(
+    toMilliseconds,
+    z
+      .number({ error: 'is not a duration; use 300ms, 1.5h or 2m30s' })
+      .finite()
+      .nonnegative({ error: 'must not be negative' }),
+  );
+
+/** Booleans from env and flags arrive as strings: "1", "true", "yes", "on" are true. */
+export const flag = () =>
+  z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    const lowered = value.trim().toLowerCase();
+    if (['', '1', 'true', 'yes', 'on'].includes(lowered)) return true;
+    if (['0', 'false', 'no', 'off'].includes(lowered)) return false;
+    return value;
+  }, z.boolean());
+
+/** Comma-separated list (env) or array (yaml); entries trimmed, empty ones dropped. */
+export const stringList = () =>
+  z.preprocess((value) => {
+    if (typeof value === 'string') return value.split(',');
+    return value;
+  }, z.array(z.string()).transform((items) => items.map((item) => item.trim()).filter(Boolean)));
+
+/** Optional string where an empty value means "not set". */
+export const optionalText = () =>
+  z.preprocess((value) => (value === '' ? undefined : value), z.string().optional());
+
+export const positiveInt = () => z.coerce.number().int().positive();

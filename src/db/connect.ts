@@ -1,0 +1,65 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../config/schema.js';
+import { SwitchboardError } from '../platform/errors.js';
+import type { Database } from './database.js';
+import type { DialectName } from './dialect.js';
+
+/** An open store: the Kysely handle plus the raw driver for the few features Kysely cannot express. */
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: DialectName;
+  /** The better-sqlite3 handle (extensions such as sqlite-vec load here). */
+  readonly sqlite?: BetterSqlite3.Database;
+  /** The pg pool (LISTEN, COPY, extensions). */
+  readonly pgPool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+/** SQLite waits this long for a lock before SQLITE_BUSY (RELIABILITY §4). */
+const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+/** A PostgreSQL that does not answer within this long at start is reported, not waited on. */
+const PG_CONNECT_TIMEOUT_MS = 5_000;
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+export async function openStore(config: Config['database'], cwd = '.'): Promise<Store> {
+  return config.url ? openPostgres(config.url, config.poolMax) : openSqlite(resolve(cwd, config.sqlitePath));
+}
+
+function openSqlite(file: string): Store {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new BetterSqlite3(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+}
+
+async function openPostgres(url: string, poolMax: number): Promise<Store> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolMax,
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    // Epoch-ms timestamps and counters are int8; JS numbers hold them exactly up to 2^53.
+    types: {
+      getTypeParser: (oid: number, format?: string) =>
+        oid === INT8_OID || oid === NUMERIC_OID ? Number : pg.types.getTypeParser(oid, format as 'text'),
+    },
+  });
+  // An idle client whose backend was terminated emits 'error'; the pool replaces it (F22).
+  pool.on('error', () => undefined);
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new SwitchboardError('upstream_unavailable', `cannot connect to PostgreSQL: ${(error as Error).message}`, { cause: error });
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', pgPool: pool, close: () => db.destroy() };
+}

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as gateway from './0001-gateway.js';
+
+/**
+ * Every migration in its one global order. Number ranges per capability keep parallel work apart:
+ * 0001–0019 gateway, 0020–0039 dispatch, 0040–0059 chat, 0060–0079 rag, 0080–0099 browser.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001-gateway': gateway,
+};

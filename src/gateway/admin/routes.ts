@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import { SwitchboardError, publicMessage, toSwitchboardError } from '../../platform/errors.js';
+import { authenticateGatewayKey } from '../keys/authenticate.js';
+import type { GatewayKeys } from '../keys/gateway-keys.js';
+import type { RecordsRepository } from '../records/records-repository.js';
+import type { UpstreamPool } from '../upstream-pool.js';
+import { recordView, upstreamView } from './admin-views.js';
+import type { NewUpstream, UpstreamsRepository } from './upstreams-repository.js';
+
+export interface AdminDeps {
+  readonly keys: GatewayKeys;
+  readonly upstreams: UpstreamsRepository;
+  readonly records: RecordsRepository;
+  readonly pool: UpstreamPool;
+}
+
+/** Seed 001 returns the last 100 records. */
+const RECORDS_PAGE = 100;
+
+/** Seed 001 binds JSON keys case-insensitively (`sk`, `SK`, `Sk` all work). */
+function readUpstreamBody(body: unknown): NewUpstream {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new SwitchboardError('bad_request', "invalid JSON body\ncan't parse OPENAI_UPSTREAM object");
+  }
+  const fields = new Map(Object.entries(body).map(([key, value]) => [key.toLowerCase(), value]));
+  const text = (name: string) => {
+    const value = fields.get(name);
+    if (value !== undefined && typeof value !== 'string') throw new SwitchboardError('bad_request', `field ${name} must be a string\ncan't parse OPENAI_UPSTREAM object`);
+    return value;
+  };
+  const sk = text('sk') ?? '';
+  const endpoint = text('endpoint') ?? '';
+  if (!sk || !endpoint) throw new SwitchboardError('forbidden', "can't create new OPENAI_UPSTREAM with empty sk or endpoint");
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
+    throw new SwitchboardError('bad_request', 'Endpoint must be an http(s) URL');
+  }
+  const models = fields.get('models');
+  const weight = fields.get('weight');
+  return {
+    sk,
+    endpoint,
+    name: text('name'),
+    profile: text('profile'),
+    weight: typeof weight === 'number' && Number.isInteger(weight) && weight > 0 ? weight : undefined,
+    models: Array.isArray(models) ? models.filter((model): model is string => typeof model === 'string') : undefined,
+  };
+}
+
+/** Seed 001 answers a non-integer id with 502 and Go's strconv text. */
+function readId(raw: string): number {
+  if (!/^-?\d+$/.test(raw)) throw new SwitchboardError('upstream_error', `strconv.Atoi: parsing ${JSON.stringify(raw)}: invalid syntax`, { expose: true });
+  return Number(raw);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const text = String((error as Error).message) + String((error as { code?: string }).code);
+  return /UNIQUE|unique|23505/.test(text);
+}
+
+/** /admin/*: seed 001's admin API, always behind the gateway key (even with -noauth). */
+export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
+  app.setErrorHandler(async (rawError, request, reply) => {
+    const error = toSwitchboardError(rawError);
+    if (error.status >= 500 && !error.expose) request.log.error({ err: rawError }, 'admin request failed');
+    const message = error.code === 'invalid_json' ? `${error.message}\ncan't parse OPENAI_UPSTREAM object` : publicMessage(error);
+    await reply.code(error.status).send({ error: message });
+  });
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: '404 page not found' }));
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'OPTIONS') return;
+    request.principal = await authenticateGatewayKey(deps.keys, request.headers.authorization);
+  });
+
+  app.post('/login', async () => ({ message: 'success' }));
+  app.get('/upstreams', async () => (await deps.upstreams.listLive()).map(upstreamView));
+  app.post('/upstreams', async (request) => {
+    const upstream = readUpstreamBody(request.body);
+    try {
+      await deps.upstreams.create(upstream);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new SwitchboardError('forbidden', 'UNIQUE constraint failed: openai_upstreams.sk, openai_upstreams.endpoint');
+      throw error;
+    }
+    await deps.pool.reload();
+    return { message: 'success' };
+  });
+  app.put<{ Params: { id: string } }>('/upstreams/:id', async (request) => {
+    const upstream = readUpstreamBody(request.body);
+    const id = readId(request.params.id);
+    let updated: boolean;
+    try {
+      updated = await deps.upstreams.update(id, upstream);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new SwitchboardError('forbidden', 'UNIQUE constraint failed: openai_upstreams.sk, openai_upstreams.endpoint');
+      throw error;
+    }
+    if (!updated) throw new SwitchboardError('not_found', 'upstream not found');
+    await deps.pool.reload();
+    return { message: 'success' };
+  });
+  app.delete<{ Params: { id: string } }>('/upstreams/:id', async (request) => {
+    await deps.upstreams.softDelete(readId(request.params.id));
+    await deps.pool.reload();
+    return { message: 'success' };
+  });
+  app.get('/request_records', async () => (await deps.records.latest(RECORDS_PAGE)).map(recordView));
+}

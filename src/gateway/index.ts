@@ -1,0 +1,7 @@
+/** The gateway's public surface: other capabilities import only from here. */
+export type { ForwardCall, Principal, Target, TargetResponse } from './target.js';
+export type { Gateway, GatewayRequest } from './gateway.js';
+export type { GatewayTables } from './tables.js';
+export type { ModelTargets } from './router.js';
+export { SEED_MESSAGES, openAiErrorBody, renderOpenAiError, sseErrorEvent } from './openai-errors.js';
+export { maskSecret } from './keys/gateway-keys.js';

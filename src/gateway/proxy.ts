@@ -1,0 +1,73 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SwitchboardError } from '../platform/errors.js';
+import { CREDENTIAL_HEADERS, HOP_BY_HOP, filterHeaders } from '../platform/http-headers.js';
+import { startExchange, type ExchangeDeps } from './exchange.js';
+import { relayToClient } from './relay.js';
+import { readProxyBody } from './request-body.js';
+
+const DROP_FROM_CLIENT = new Set([...HOP_BY_HOP, ...CREDENTIAL_HEADERS]);
+
+/** Admission control: beyond the limit requests are shed at once (RELIABILITY R7). */
+export class InFlightLimiter {
+  current = 0;
+  constructor(private readonly max: number) {}
+
+  tryEnter(): boolean {
+    if (this.current >= this.max) return false;
+    this.current++;
+    return true;
+  }
+
+  leave(): void {
+    this.current = Math.max(0, this.current - 1);
+  }
+}
+
+/** `/api/v1/x` (seed 000's base URL) is the same endpoint as `/v1/x`. */
+export function openAiPath(url: string): { path: string; search: string } {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  const search = query === -1 ? '' : url.slice(query);
+  return { path: path.startsWith('/api/v1') ? path.slice(4) : path, search };
+}
+
+/** POST/GET/… /v1/*: read model and stream, route, forward with failover, relay, record. */
+export async function handleProxyRequest(deps: ExchangeDeps & { limiter: InFlightLimiter }, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (!deps.limiter.tryEnter()) {
+    throw new SwitchboardError('overloaded', 'Switchboard is at its in-flight limit; retry shortly.', { headers: { 'retry-after': '1' } });
+  }
+  deps.budget.inFlight++;
+  try {
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const contentType = request.headers['content-type'] ?? '';
+    const { json, model } = readProxyBody(body, contentType);
+    const { path, search } = openAiPath(request.url);
+    request.logContext.model = model;
+    const abort = new AbortController();
+    // A client that leaves while we still wait for the target cancels it too.
+    const onClose = () => { if (!reply.raw.writableFinished) abort.abort(); };
+    reply.raw.on('close', onClose);
+    const exchange = await startExchange(
+      deps,
+      {
+        requestId: request.id,
+        method: request.method,
+        path,
+        search,
+        headers: filterHeaders(request.headers, DROP_FROM_CLIENT),
+        body,
+        json,
+        principal: request.principal ?? { kind: 'anonymous', id: 'anonymous' },
+        ip: request.ip,
+      },
+      abort.signal,
+    ).finally(() => reply.raw.off('close', onClose));
+    Object.assign(request.logContext, { target: exchange.target.id, attempts: exchange.attempts, ttfbMs: exchange.ttfbMs });
+    await relayToClient(reply, exchange);
+    const tokens = exchange.body.usage?.totalTokens;
+    if (tokens !== undefined) request.logContext.tokens = tokens;
+  } finally {
+    deps.limiter.leave();
+    deps.budget.inFlight--;
+  }
+}

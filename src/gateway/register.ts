@@ -1,0 +1,99 @@
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Config } from '../config/schema.js';
+import type { Store } from '../db/connect.js';
+import { UpstreamsRepository } from './admin/upstreams-repository.js';
+import { registerAdminRoutes } from './admin/routes.js';
+import { createPolicy } from './balance/index.js';
+import { RetryBudget } from './failover.js';
+import type { Gateway } from './gateway.js';
+import { InProcessGateway } from './gateway-service.js';
+import { GatewayKeys } from './keys/gateway-keys.js';
+import { ModelCatalog } from './model-catalog.js';
+import { InFlightLimiter } from './proxy.js';
+import { UsageRecorder } from './records/recorder.js';
+import { RecordsRepository } from './records/records-repository.js';
+import { Router, type ModelTargets } from './router.js';
+import { registerProxyRoutes } from './routes.js';
+import { UpstreamPool } from './upstream-pool.js';
+
+/** Other instances' admin changes are picked up this often. */
+const POOL_RELOAD_MS = 15_000;
+
+export interface GatewayServiceOptions {
+  readonly config: Config;
+  readonly store: Store;
+  readonly log: FastifyBaseLogger;
+  /** The worker fleet's models, when dispatch is wired in. */
+  readonly workers?: ModelTargets | undefined;
+}
+
+/** Everything the gateway owns, built once at start. */
+export interface GatewayService {
+  readonly gateway: Gateway;
+  readonly keys: GatewayKeys;
+  readonly pool: UpstreamPool;
+  readonly recorder: UsageRecorder;
+  readonly router: Router;
+  readonly catalog: ModelCatalog;
+  readonly budget: RetryBudget;
+  readonly limiter: InFlightLimiter;
+  readonly upstreams: UpstreamsRepository;
+  readonly records: RecordsRepository;
+  /** Set when a gateway key was generated at this start; print it once. */
+  readonly generatedKey: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function createGatewayService(options: GatewayServiceOptions): Promise<GatewayService> {
+  const { config, store, log } = options;
+  const upstreams = new UpstreamsRepository(store.db);
+  const records = new RecordsRepository(store.db);
+  const pool = new UpstreamPool(config.gateway, upstreams);
+  await pool.reload();
+  const { keys, generatedKey } = await GatewayKeys.open(store.db, config.gateway.authorization ?? []);
+  const recorder = new UsageRecorder(records, config.gateway.records, { log, onFlush: () => pool.flushCounters() });
+  const router = new Router({ pool, policy: createPolicy(config.gateway.policy), aliases: config.gateway.modelAliases, workers: options.workers });
+  const catalog = new ModelCatalog(pool, { aliases: config.gateway.modelAliases, workers: options.workers, keyFor: (id) => pool.keyFor(id) });
+  const budget = new RetryBudget();
+  const limiter = new InFlightLimiter(config.server.maxInFlight);
+  const gateway = new InProcessGateway({ config: config.gateway, router, observer: pool, budget, recorder, log }, catalog);
+  const reloadTimer = setInterval(() => {
+    pool.reload().catch((error: unknown) => log.warn({ err: error }, 'upstream reload failed'));
+  }, POOL_RELOAD_MS);
+  reloadTimer.unref();
+  return {
+    gateway, keys, pool, recorder, router, catalog, budget, limiter, upstreams, records, generatedKey,
+    async close() {
+      clearInterval(reloadTimer);
+      await recorder.close();
+      await pool.close();
+    },
+  };
+}
+
+/** Registers /v1, /api/v1, /admin and /health. */
+export async function registerGateway(app: FastifyInstance, deps: { config: Config; service: GatewayService }): Promise<void> {
+  const { config, service } = deps;
+  app.decorateRequest('principal', undefined);
+  app.get('/health', async () => ({ status: 'ok' }));
+  const proxyDeps = {
+      config: config.gateway,
+      router: service.router,
+      observer: service.pool,
+      budget: service.budget,
+      recorder: service.recorder,
+      keys: service.keys,
+      catalog: service.catalog,
+      limiter: service.limiter,
+      noauth: config.gateway.noauth,
+      bodyLimitBytes: config.server.proxyBodyLimitBytes,
+  };
+  // Each surface is its own encapsulated plugin with its own prefix, parser and error renderer.
+  for (const prefix of ['/v1', '/api/v1']) {
+    await app.register((scope) => registerProxyRoutes(scope, { ...proxyDeps, log: scope.log }), { prefix });
+  }
+  await app.register(
+    (scope) => registerAdminRoutes(scope, { keys: service.keys, upstreams: service.upstreams, records: service.records, pool: service.pool }),
+    { prefix: '/admin' },
+  );
+}

@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import { gatewayKeyHook } from './keys/authenticate.js';
+import type { GatewayKeys } from './keys/gateway-keys.js';
+import type { ModelCatalog } from './model-catalog.js';
+import { renderOpenAiError } from './openai-errors.js';
+import { handleProxyRequest, type InFlightLimiter } from './proxy.js';
+import type { ExchangeDeps } from './exchange.js';
+import { SwitchboardError } from '../platform/errors.js';
+
+export interface ProxyRoutesDeps extends ExchangeDeps {
+  readonly keys: GatewayKeys;
+  readonly catalog: ModelCatalog;
+  readonly limiter: InFlightLimiter;
+  readonly noauth: boolean;
+  readonly bodyLimitBytes: number;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * Registered under /v1 and /api/v1 (seed 000's base URL): every OpenAI endpoint is forwarded; bodies stay raw
+ * Buffers (no framework JSON parse on the hot path); errors in OpenAI's shape.
+ */
+export async function registerProxyRoutes(app: FastifyInstance, deps: ProxyRoutesDeps): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.bodyLimitBytes }, (_request, body, done) => {
+    done(null, body);
+  });
+  app.setErrorHandler(renderOpenAiError);
+  app.setNotFoundHandler(async (request) => {
+    throw new SwitchboardError('not_found', `Unknown path ${request.method} ${request.url.split('?')[0] ?? ''}`);
+  });
+  app.addHook('onRequest', gatewayKeyHook(deps.keys, { noauth: deps.noauth }));
+
+  const listModels = async () => ({
+    object: 'list',
+    data: (await deps.catalog.list()).map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchboard' })),
+  });
+  app.get('/models', listModels);
+  app.route({
+    method: [...METHODS],
+    url: '/*',
+    handler: (request, reply) => handleProxyRequest(deps, request, reply),
+  });
+}

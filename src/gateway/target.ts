@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream';
+
+/** One request as it is sent to a target. Built once by the proxy, never mutated. */
+export interface ForwardCall {
+  /** Also the record id and the worker task's `request_id`. */
+  readonly requestId: string;
+  readonly method: string;
+  /** OpenAI path including `/v1`, e.g. `/v1/chat/completions`. */
+  readonly path: string;
+  /** Raw query string including `?`, or ''. */
+  readonly search: string;
+  /** Client headers, lower-case, with credentials and hop-by-hop headers already removed. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Exact bytes to send upstream. */
+  readonly body: Buffer;
+  /** The parsed JSON body, when the body is JSON (the worker task embeds it). */
+  readonly json: Readonly<Record<string, unknown>> | undefined;
+  /** The model name after aliasing, as the target should see it. */
+  readonly model: string | undefined;
+  readonly stream: boolean;
+  /** Per-call upstream key that replaces the upstream's own (a chat conversation's api_key). */
+  readonly apiKey?: string | undefined;
+  /**
+   * The body with `stream_options.include_usage` added, for upstreams whose profile allows it;
+   * set only for streams whose client did not ask for usage itself.
+   */
+  readonly streamUsageBody?: Buffer | undefined;
+}
+
+/** What a target answered: status, headers (lower-case, hop-by-hop removed) and a Node body stream. */
+export interface TargetResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Readable;
+}
+
+/** Something a request can be sent to: one upstream, or the worker queue of one model. */
+export interface Target {
+  /** Stable id used in records and logs: `upstream:3`, `worker:model-llama3`. */
+  readonly id: string;
+  readonly kind: 'upstream' | 'worker';
+  /**
+   * Sends the call. Resolves once response headers are in; rejects with a SwitchboardError for
+   * transport failures. Aborting `signal` cancels the call and destroys the body.
+   */
+  send(call: ForwardCall, signal: AbortSignal): Promise<TargetResponse>;
+}
+
+/** Who is calling; decorated on the request by each surface's authentication. */
+export interface Principal {
+  readonly kind: 'gateway-key' | 'user' | 'browser' | 'anonymous' | 'admin';
+  /** `key:3`, `cfg:ab12cd34`, `user:17`, `browser:<jti>` — what records store as key_id. */
+  readonly id: string;
+}

@@ -1,0 +1,169 @@
+import type { Config } from '../config/schema.js';
+import type { UpstreamCounterDelta, UpstreamsRepository } from './admin/upstreams-repository.js';
+import type { AttemptObserver, AttemptVerdict } from './failover.js';
+import { UpstreamHealth } from './health.js';
+import type { Target } from './target.js';
+import { guessProfile, profileFor } from './upstream-profiles.js';
+import type { UpstreamState } from './upstream-state.js';
+import { UpstreamTarget } from './upstream-target.js';
+
+interface PoolEntry {
+  readonly state: UpstreamState;
+  readonly target: UpstreamTarget;
+  /** Identity of the settings the target was built from; a change rebuilds it. */
+  readonly signature: string;
+}
+
+interface UpstreamSpec {
+  readonly id: number;
+  readonly endpoint: string;
+  readonly sk: string;
+  readonly profile: string;
+  readonly weight: number;
+  readonly models: readonly string[];
+  readonly successCount: number;
+  readonly failedCount: number;
+  readonly lastSuccessAt: number;
+}
+
+function parseModels(text: string): string[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The live set of upstreams: config.yaml ones (negative ids) plus database ones, each with its
+ * health and a long-lived undici Pool. Reloaded after admin changes and periodically, keeping
+ * health state and counters of upstreams that did not change.
+ */
+export class UpstreamPool implements AttemptObserver {
+  private entries = new Map<string, PoolEntry>();
+  private deltas = new Map<number, { success: number; failed: number; lastSuccessAt: number }>();
+
+  constructor(private readonly config: Config['gateway'], private readonly repository: UpstreamsRepository) {}
+
+  get upstreams(): UpstreamState[] {
+    return [...this.entries.values()].map((entry) => entry.state);
+  }
+
+  targetFor(state: UpstreamState): Target | undefined {
+    return this.entries.get(state.targetId)?.target;
+  }
+
+  keyFor(targetId: string): string {
+    return this.entries.get(targetId)?.target.apiKey ?? '';
+  }
+
+  async reload(): Promise<void> {
+    const specs: UpstreamSpec[] = this.config.upstreams.map((upstream, index) => ({
+      id: -(index + 1),
+      endpoint: upstream.endpoint,
+      sk: upstream.sk,
+      profile: upstream.profile,
+      weight: upstream.weight,
+      models: upstream.models,
+      successCount: 0,
+      failedCount: 0,
+      lastSuccessAt: 0,
+    }));
+    for (const row of await this.repository.listLive()) {
+      specs.push({
+        id: row.id,
+        endpoint: row.endpoint,
+        sk: row.sk,
+        profile: row.profile === 'openai-compatible' ? guessProfile(row.endpoint) : row.profile,
+        weight: row.weight,
+        models: parseModels(row.models),
+        successCount: row.success_count,
+        failedCount: row.failed_count,
+        lastSuccessAt: row.last_call_success_time,
+      });
+    }
+    const next = new Map<string, PoolEntry>();
+    for (const spec of specs) {
+      const targetId = `upstream:${spec.id}`;
+      const signature = JSON.stringify([spec.endpoint, spec.sk, spec.profile, spec.weight, spec.models]);
+      const existing = this.entries.get(targetId);
+      if (existing?.signature === signature) {
+        next.set(targetId, existing);
+        continue;
+      }
+      if (existing) void existing.target.close();
+      next.set(targetId, this.buildEntry(spec, targetId, signature));
+    }
+    for (const [targetId, entry] of this.entries) if (!next.has(targetId)) void entry.target.close();
+    this.entries = next;
+  }
+
+  private buildEntry(spec: UpstreamSpec, targetId: string, signature: string): PoolEntry {
+    const target = new UpstreamTarget({
+      id: targetId,
+      endpoint: spec.endpoint,
+      apiKey: spec.sk,
+      profile: profileFor(spec.profile),
+      timeouts: this.config.timeouts,
+    });
+    const state: UpstreamState = {
+      id: spec.id,
+      targetId,
+      endpoint: spec.endpoint,
+      weight: spec.weight,
+      models: spec.models,
+      health: new UpstreamHealth(this.config.health),
+      successCount: spec.successCount,
+      failedCount: spec.failedCount,
+      lastSuccessAt: spec.lastSuccessAt,
+      inFlight: 0,
+    };
+    return { state, target, signature };
+  }
+
+  onAttempt(target: Target): void {
+    const state = this.entries.get(target.id)?.state;
+    if (!state) return;
+    state.inFlight++;
+    state.health.onAttempt();
+  }
+
+  onVerdict(target: Target, verdict: AttemptVerdict | 'success' | 'released'): void {
+    const state = this.entries.get(target.id)?.state;
+    if (!state) return;
+    state.inFlight = Math.max(0, state.inFlight - 1);
+    if (verdict === 'released') return state.health.onRelease();
+    const delta = this.deltaFor(state.id);
+    if (verdict === 'success') {
+      state.health.onSuccess();
+      state.successCount++;
+      state.lastSuccessAt = Date.now();
+      delta.success++;
+      delta.lastSuccessAt = state.lastSuccessAt;
+      return;
+    }
+    state.health.onFailure(verdict.retryAfterMs);
+    state.failedCount++;
+    delta.failed++;
+  }
+
+  private deltaFor(id: number) {
+    let delta = this.deltas.get(id);
+    if (!delta) this.deltas.set(id, (delta = { success: 0, failed: 0, lastSuccessAt: 0 }));
+    return delta;
+  }
+
+  /** Writes counter changes of database upstreams (seed 001 success_count/failed_count). */
+  async flushCounters(): Promise<void> {
+    const pending: UpstreamCounterDelta[] = [];
+    for (const [id, delta] of this.deltas) if (id > 0) pending.push({ id, ...delta });
+    this.deltas = new Map();
+    await this.repository.applyCounters(pending);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.entries.values()].map((entry) => entry.target.close()));
+    this.entries.clear();
+  }
+}

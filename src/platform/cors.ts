@@ -1,0 +1,58 @@
+/**
+ * CORS and OPTIONS behaviour per surface, as each seed does it (SEEDS-SPEC §2.7, §3.1, §4.2).
+ * The first entry whose prefix matches wins; the last one is seed 001's global middleware.
+ */
+export interface CorsRule {
+  readonly matches: (path: string) => boolean;
+  /** Status for any OPTIONS request on this surface; undefined = no special handling. */
+  readonly optionsStatus: number | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const BROWSER_PATHS = new Set(['/chat', '/conv', '/event']);
+
+export const CORS_RULES: readonly CorsRule[] = [
+  {
+    // Seed 003: /token has no CORS and no OPTIONS handling.
+    matches: (path) => path === '/token',
+    optionsStatus: undefined,
+    headers: {},
+  },
+  {
+    matches: (path) => BROWSER_PATHS.has(path),
+    optionsStatus: 204,
+    headers: {
+      'access-control-allow-origin': '*',
+      'access-control-allow-headers': '*',
+      'access-control-allow-methods': 'GET, POST, OPTIONS, PUT, DELETE',
+      'access-control-allow-credentials': 'true',
+    },
+  },
+  {
+    matches: (path) => path.startsWith('/api/') && !path.startsWith('/api/v1/'),
+    optionsStatus: 204,
+    headers: {
+      'access-control-allow-origin': '*',
+      'access-control-allow-credentials': 'true',
+      'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS',
+      'access-control-allow-headers': 'Origin,Content-Type,Accept,Authorization',
+      'access-control-expose-headers': 'Content-Length',
+      'access-control-max-age': '43200',
+    },
+  },
+  {
+    matches: () => true,
+    optionsStatus: 200,
+    headers: {
+      'access-control-allow-origin': '*',
+      'access-control-allow-methods': 'POST, GET, OPTIONS, PUT, DELETE, PATCH',
+      'access-control-allow-headers': 'Origin, Authorization, Content-Type',
+    },
+  },
+];
+
+export function corsRuleFor(url: string): CorsRule {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  return CORS_RULES.find((rule) => rule.matches(path)) ?? (CORS_RULES.at(-1) as CorsRule);
+}

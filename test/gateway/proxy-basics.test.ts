@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chunk, startScriptedUpstream, usageChunk, type ScriptedUpstream } from '../support/scripted-upstream.js';
+import { AUTH, TEST_KEY, startApp, type TestApp } from '../support/start-app.js';
+import { readSse } from '../support/sse-client.js';
+import { forEachStore } from '../support/stores.js';
+
+async function waitForRecord(app: TestApp, id: string) {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await app.app.store.db.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst().then((row) => row);
+    const row = await app.app.store.db.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst();
+    if (row) return row;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no record ${id}`);
+}
+
+forEachStore((store) => {
+  describe('proxy basics', () => {
+    let upstream: ScriptedUpstream;
+    let app: TestApp;
+
+    beforeAll(async () => {
+      upstream = await startScriptedUpstream();
+      app = await startApp({
+        store,
+        overrides: { 'gateway.upstreams': [{ endpoint: `${upstream.url}/v1`, sk: 'sk-upstream-secret' }], 'gateway.records.flushIntervalMs': 20 },
+      });
+    });
+    afterAll(async () => {
+      await app.close();
+      await upstream.close();
+    });
+
+    it('forwards a chat completion, swaps the key and records usage', async () => {
+      const response = await fetch(`${app.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/json', 'x-request-id': 'req-basic-1' },
+        body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi there' }] }),
+      });
+      expect(response.status).toBe(200);
+      const body = await response.json();
+      expect(body.choices[0].message.content).toBe('echo: hi there');
+      const seen = upstream.requests.at(-1)!;
+      expect(seen.url).toBe('/v1/chat/completions');
+      expect(seen.headers.authorization).toBe('Bearer sk-upstream-secret');
+      expect(JSON.stringify(seen.headers)).not.toContain(TEST_KEY);
+      const row = await waitForRecord(app, 'req-basic-1');
+      expect(row).toMatchObject({ status: 200, outcome: 'ok', prompt_tokens: 9, completion_tokens: 12, total_tokens: 21, model: 'gpt-test', target_id: 'upstream:-1' });
+      expect(row.response).toBe('echo: hi there');
+    });
+
+    it('passes a stream through byte for byte and strips the usage chunk it asked for', async () => {
+      const events = [chunk('', { role: true }), chunk('Hel'), chunk('lo'), chunk(undefined, { finish: 'stop' }), usageChunk(5, 2)];
+      upstream.enqueue({ kind: 'sse', events });
+      const response = await fetch(`${app.url}/api/v1/chat/completions`, {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/json', 'x-request-id': 'req-stream-1' },
+        body: JSON.stringify({ model: 'gpt-test', stream: true, messages: [{ role: 'user', content: 'x' }] }),
+      });
+      expect(response.headers.get('content-type')).toBe('text/event-stream');
+      const { text } = await readSse(response);
+      const expected = events.slice(0, 4).map((event) => `data: ${JSON.stringify(event)}\n\n`).join('') + 'data: [DONE]\n\n';
+      expect(text).toBe(expected);
+      expect(upstream.requests.at(-1)!.json.stream_options).toEqual({ include_usage: true });
+      const row = await waitForRecord(app, 'req-stream-1');
+      expect(row).toMatchObject({ outcome: 'ok', prompt_tokens: 5, completion_tokens: 2, response: 'Hello' });
+    });
+  });
+});
