@@ -21,12 +21,12 @@ export class ModelCatalog {
 
   constructor(
     private readonly pool: UpstreamPool,
-    private readonly options: { aliases: Readonly<Record<string, string>>; workers: ModelTargets | undefined; keyFor: (targetId: string) => string },
+    private readonly options: { aliases: Readonly<Record<string, string>>; modelTargets: readonly ModelTargets[]; keyFor: (targetId: string) => string },
   ) {}
 
   async list(): Promise<string[]> {
     const names = new Set<string>(Object.keys(this.options.aliases));
-    for (const model of this.options.workers?.listModels() ?? []) names.add(model);
+    for (const source of this.options.modelTargets) source.listModels().forEach((model) => names.add(model));
     const open = [];
     for (const upstream of this.pool.upstreams) {
       if (upstream.models.length > 0) upstream.models.forEach((model) => names.add(model));

@@ -23,8 +23,8 @@ export interface GatewayServiceOptions {
   readonly config: Config;
   readonly store: Store;
   readonly log: FastifyBaseLogger;
-  /** The worker fleet's models, when dispatch is wired in. */
-  readonly workers?: ModelTargets | undefined;
+  /** Models served outside the upstream pool (worker fleet, in-process models), in priority order. */
+  readonly modelTargets?: readonly ModelTargets[] | undefined;
 }
 
 /** Everything the gateway owns, built once at start. */
@@ -52,8 +52,8 @@ export async function createGatewayService(options: GatewayServiceOptions): Prom
   await pool.reload();
   const { keys, generatedKey } = await GatewayKeys.open(store.db, config.gateway.authorization ?? []);
   const recorder = new UsageRecorder(records, config.gateway.records, { log, onFlush: () => pool.flushCounters() });
-  const router = new Router({ pool, policy: createPolicy(config.gateway.policy), aliases: config.gateway.modelAliases, workers: options.workers });
-  const catalog = new ModelCatalog(pool, { aliases: config.gateway.modelAliases, workers: options.workers, keyFor: (id) => pool.keyFor(id) });
+  const router = new Router({ pool, policy: createPolicy(config.gateway.policy), aliases: config.gateway.modelAliases, modelTargets: options.modelTargets ?? [] });
+  const catalog = new ModelCatalog(pool, { aliases: config.gateway.modelAliases, modelTargets: options.modelTargets ?? [], keyFor: (id) => pool.keyFor(id) });
   const budget = new RetryBudget();
   const limiter = new InFlightLimiter(config.server.maxInFlight);
   const gateway = new InProcessGateway({ config: config.gateway, router, observer: pool, budget, recorder, log }, catalog);

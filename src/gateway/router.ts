@@ -3,7 +3,10 @@ import type { Target } from './target.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import { servesModel } from './upstream-state.js';
 
-/** Models served by something other than upstreams (the worker fleet), supplied by app.ts. */
+/**
+ * Models served by something other than upstreams — the worker fleet, an in-process model —
+ * supplied by app.ts. Sources are asked in order; the first that serves a model wins.
+ */
 export interface ModelTargets {
   /** The target for this model, or undefined when the fleet does not serve it. */
   targetFor(model: string): Target | undefined;
@@ -22,7 +25,7 @@ export interface RouterOptions {
   readonly pool: UpstreamPool;
   readonly policy: BalancePolicy;
   readonly aliases: Readonly<Record<string, string>>;
-  readonly workers: ModelTargets | undefined;
+  readonly modelTargets: readonly ModelTargets[];
 }
 
 /**
@@ -39,8 +42,12 @@ export class Router {
 
   plan(requestedModel: string | undefined): RoutePlan {
     const model = this.resolveModel(requestedModel);
-    const worker = model === undefined ? undefined : this.options.workers?.targetFor(model);
-    if (worker) return { model, targets: [worker] };
+    if (model !== undefined) {
+      for (const source of this.options.modelTargets) {
+        const target = source.targetFor(model);
+        if (target) return { model, targets: [target] };
+      }
+    }
     const { pool, policy } = this.options;
     const candidates = pool.upstreams.filter((upstream) => servesModel(upstream, model));
     const ordered = policy.order(candidates);
