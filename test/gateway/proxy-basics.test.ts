@@ -38,7 +38,7 @@ forEachStore((store) => {
         body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi there' }] }),
       });
       expect(response.status).toBe(200);
-      const body = await response.json();
+      const body: any = await response.json();
       expect(body.choices[0].message.content).toBe('echo: hi there');
       const seen = upstream.requests.at(-1)!;
       expect(seen.url).toBe('/v1/chat/completions');
