@@ -1,8 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { openStore } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { UpstreamsRepository } from '../gateway/admin/upstreams-repository.js';
-import { maskSecret } from '../gateway/keys/gateway-keys.js';
+import { UpstreamsRepository, maskSecret } from '../gateway/index.js';
 
 /** Go's default time format, as seed 001's -list prints it. */
 function goTimeString(ms: number): string {

@@ -7,7 +7,6 @@ export const durationMs = () =>
     toMilliseconds,
     z
       .number({ error: 'is not a duration; use 300ms, 1.5h or 2m30s' })
-      .finite()
       .nonnegative({ error: 'must not be negative' }),
   );
 

@@ -14,7 +14,8 @@ export class ConfigError extends Error {
   }
 }
 
-function apply(raw: RawConfig, alias: Alias, value: string, source: string): void {
+function apply(raw: RawConfig, entry: { alias: Alias; value: string; source: string }): void {
+  const { alias, value, source } = entry;
   const assignments = alias.map ? alias.map(value) : [[alias.path, value] as const];
   for (const [path, mapped] of assignments) raw.set(path, mapped, source);
 }
@@ -36,7 +37,7 @@ export function applyYaml(raw: RawConfig, file: string): void {
   }
   for (const [key, alias] of Object.entries(YAML_ALIASES)) {
     const value = readPath(document, key);
-    if (value !== undefined && value !== null) apply(raw, alias, String(value), source);
+    if (typeof value === 'string' || typeof value === 'number') apply(raw, { alias, value: String(value), source });
   }
   const redis = document['redis'];
   if (isPlainObject(redis) && typeof redis['address'] === 'string') {
@@ -74,7 +75,7 @@ export function applyEnv(raw: RawConfig, env: Readonly<Record<string, string | u
     if (value === undefined) continue;
     const alias = ENV_ALIASES[name];
     if (alias) {
-      apply(raw, alias, value, `${source} ${name}`);
+      apply(raw, { alias, value: value, source: `${source} ${name}` });
       continue;
     }
     const generic = GENERIC_ENV.exec(name);
@@ -113,7 +114,7 @@ export function applyFlags(raw: RawConfig, argv: readonly string[]): void {
         continue;
       }
     }
-    if (alias) apply(raw, alias, value, `flag -${name}`);
+    if (alias) apply(raw, { alias, value: value, source: `flag -${name}` });
     else if (name.includes('.')) raw.set(name, value, `flag --${name}`);
     else errors.push(`unknown flag -${name}`);
   }

@@ -40,16 +40,19 @@ function openSqlite(file: string): Store {
   return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
 }
 
+// Epoch-ms timestamps and counters are int8; JS numbers hold them exactly up to 2^53.
+function typeParser(oid: number, format?: string): (value: string) => unknown {
+  if (oid === INT8_OID || oid === NUMERIC_OID) return Number;
+  const defaultParser = pg.types.getTypeParser as (id: number, kind: 'text' | 'binary') => (value: string) => unknown;
+  return defaultParser(oid, format === 'binary' ? 'binary' : 'text');
+}
+
 async function openPostgres(url: string, poolMax: number): Promise<Store> {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
     connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
-    // Epoch-ms timestamps and counters are int8; JS numbers hold them exactly up to 2^53.
-    types: {
-      getTypeParser: (oid: number, format?: string) =>
-        oid === INT8_OID || oid === NUMERIC_OID ? Number : pg.types.getTypeParser(oid, format as 'text'),
-    },
+    types: { getTypeParser: typeParser },
   });
   // An idle client whose backend was terminated emits 'error'; the pool replaces it (F22).
   pool.on('error', () => undefined);

@@ -10,7 +10,7 @@ export function dialectOf(db: Kysely<unknown>): DialectName {
 /** Auto-increment integer primary key named `id`. */
 export function withSerialId<T extends string>(
   db: Kysely<unknown>,
-  table: CreateTableBuilder<T, never>,
+  table: CreateTableBuilder<T>,
 ): CreateTableBuilder<T, 'id'> {
   return dialectOf(db) === 'postgres'
     ? table.addColumn('id', 'bigserial', (column) => column.primaryKey())

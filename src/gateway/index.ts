@@ -5,3 +5,4 @@ export type { GatewayTables } from './tables.js';
 export type { ModelTargets } from './router.js';
 export { SEED_MESSAGES, openAiErrorBody, renderOpenAiError, sseErrorEvent } from './openai-errors.js';
 export { maskSecret } from './keys/gateway-keys.js';
+export { UpstreamsRepository } from './admin/upstreams-repository.js';

@@ -1,4 +1,4 @@
-import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import { Pool, errors as undiciErrors } from 'undici';
 import { SwitchboardError } from '../platform/errors.js';
 import { HOP_BY_HOP, filterHeaders } from '../platform/http-headers.js';
 import type { ForwardCall, Target, TargetResponse } from './target.js';
@@ -53,7 +53,7 @@ export class UpstreamTarget implements Target {
     headers['content-length'] = String(body.length);
     try {
       const response = await this.pool.request({
-        method: call.method as Dispatcher.HttpMethod,
+        method: call.method,
         path: upstreamPath(this.basePath, call.path, call.search),
         headers,
         body: body.length > 0 || call.method !== 'GET' ? body : null,
@@ -75,7 +75,8 @@ export class UpstreamTarget implements Target {
     const useUsageBody = call.streamUsageBody !== undefined && profile.streamUsage === 'stream_options';
     const mapped = call.model !== undefined && profile.mapModel ? profile.mapModel(call.model) : call.model;
     if (mapped !== call.model && call.json) {
-      const json: Record<string, unknown> = { ...(useUsageBody ? (JSON.parse(call.streamUsageBody.toString('utf8')) as object) : call.json), model: mapped };
+      const base: object = useUsageBody ? (JSON.parse(call.streamUsageBody.toString('utf8')) as object) : call.json;
+      const json = { ...base, model: mapped };
       return Buffer.from(JSON.stringify(json));
     }
     return useUsageBody ? call.streamUsageBody : call.body;

@@ -1,6 +1,6 @@
 /**
  * CORS and OPTIONS behaviour per surface, as each seed does it (SEEDS-SPEC §2.7, §3.1, §4.2).
- * The first entry whose prefix matches wins; the last one is seed 001's global middleware.
+ * The first entry whose prefix matches wins; otherwise seed 001's global middleware applies.
  */
 export interface CorsRule {
   readonly matches: (path: string) => boolean;
@@ -40,19 +40,21 @@ export const CORS_RULES: readonly CorsRule[] = [
       'access-control-max-age': '43200',
     },
   },
-  {
-    matches: () => true,
-    optionsStatus: 200,
-    headers: {
-      'access-control-allow-origin': '*',
-      'access-control-allow-methods': 'POST, GET, OPTIONS, PUT, DELETE, PATCH',
-      'access-control-allow-headers': 'Origin, Authorization, Content-Type',
-    },
-  },
 ];
+
+/** Seed 001's global middleware: every other path, OPTIONS answered 200 with no auth check. */
+const FALLBACK_RULE: CorsRule = {
+  matches: () => true,
+  optionsStatus: 200,
+  headers: {
+    'access-control-allow-origin': '*',
+    'access-control-allow-methods': 'POST, GET, OPTIONS, PUT, DELETE, PATCH',
+    'access-control-allow-headers': 'Origin, Authorization, Content-Type',
+  },
+};
 
 export function corsRuleFor(url: string): CorsRule {
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
-  return CORS_RULES.find((rule) => rule.matches(path)) ?? (CORS_RULES.at(-1) as CorsRule);
+  return CORS_RULES.find((rule) => rule.matches(path)) ?? FALLBACK_RULE;
 }

@@ -144,6 +144,9 @@ async function play(step: Step, request: RecordedRequest, response: ServerRespon
   }
 }
 
+// Read through a function: the flag is set by a 'close' listener while we await.
+const isAborted = (request: RecordedRequest) => request.abortedAt !== undefined;
+
 async function playSse(step: Extract<Step, { kind: 'sse' }>, request: RecordedRequest, response: ServerResponse): Promise<void> {
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...step.headers });
   response.flushHeaders();
@@ -153,8 +156,10 @@ async function playSse(step: Extract<Step, { kind: 'sse' }>, request: RecordedRe
     if (step.stallAfter === index) return;
     if (step.resetAfter === index) { response.socket?.destroy(); return; }
     if (step.closeAfter === index) { response.end(); return; }
-    if (index > 0 && step.intervalMs) await sleep(step.intervalMs);
-    if (request.abortedAt !== undefined) return;
+    if (index > 0 && step.intervalMs) {
+      await sleep(step.intervalMs);
+      if (isAborted(request)) return;
+    }
     response.write(pieces[index]);
     request.eventsSent++;
   }

@@ -22,8 +22,8 @@ function readUpstreamBody(body: unknown): NewUpstream {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new SwitchboardError('bad_request', "invalid JSON body\ncan't parse OPENAI_UPSTREAM object");
   }
-  const fields = new Map(Object.entries(body).map(([key, value]) => [key.toLowerCase(), value]));
-  const text = (name: string) => {
+  const fields = new Map<string, unknown>(Object.entries(body as Record<string, unknown>).map(([key, value]) => [key.toLowerCase(), value]));
+  const text = (name: string): string | undefined => {
     const value = fields.get(name);
     if (value !== undefined && typeof value !== 'string') throw new SwitchboardError('bad_request', `field ${name} must be a string\ncan't parse OPENAI_UPSTREAM object`);
     return value;
@@ -53,7 +53,7 @@ function readId(raw: string): number {
 }
 
 function isUniqueViolation(error: unknown): boolean {
-  const text = String((error as Error).message) + String((error as { code?: string }).code);
+  const text = `${(error as Error).message} ${(error as { code?: string }).code ?? ''}`;
   return /UNIQUE|unique|23505/.test(text);
 }
 

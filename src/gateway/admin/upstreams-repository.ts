@@ -49,7 +49,7 @@ export class UpstreamsRepository {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    return Number(row.id);
+    return row.id;
   }
 
   /** Returns false when no live row has this id. */

@@ -1,0 +1,55 @@
+import type { Config } from '../config/schema.js';
+import type { NewRecord } from './records/records-repository.js';
+import type { Principal } from './target.js';
+import type { UsageTap } from './usage-tap.js';
+
+/** Facts known when a request starts, shared by every record it may produce. */
+export interface RecordContext {
+  readonly requestId: string;
+  readonly startedAt: number;
+  readonly ip: string;
+  readonly principal: Principal;
+  readonly method: string;
+  readonly path: string;
+  readonly model: string | undefined;
+  readonly stream: boolean;
+  readonly body: Buffer;
+}
+
+/** How the request ended. */
+export interface RecordOutcome {
+  readonly status: number;
+  readonly outcome: string;
+  readonly attempts: number;
+  readonly targetId?: string | undefined;
+  readonly ttfbMs?: number | undefined;
+  readonly tap?: UsageTap | undefined;
+  readonly errorClass?: string | undefined;
+}
+
+/** Builds the one terminal record row of a request (R5: exactly one per request). */
+export function buildRecord(settings: Config['gateway']['records'], context: RecordContext, end: RecordOutcome): NewRecord {
+  const usage = end.tap?.usage;
+  return {
+    id: context.requestId,
+    created_at: context.startedAt,
+    ip: context.ip,
+    key_id: context.principal.id,
+    method: context.method,
+    path: context.path,
+    model: context.model ?? null,
+    stream: context.stream ? 1 : 0,
+    target_id: end.targetId ?? null,
+    attempts: end.attempts,
+    status: end.status,
+    outcome: end.outcome,
+    error_class: end.errorClass ?? null,
+    ttfb_ms: end.ttfbMs ?? null,
+    elapsed_ms: Date.now() - context.startedAt,
+    prompt_tokens: usage?.promptTokens ?? null,
+    completion_tokens: usage?.completionTokens ?? null,
+    total_tokens: usage?.totalTokens ?? null,
+    body: settings.storeRequestBody ? context.body.toString('utf8') : '',
+    response: settings.storeResponse ? (end.tap?.text ?? '') : '',
+  };
+}
