@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { SwitchboardError } from '../platform/errors.js';
 import type { ForwardCall, Target, TargetResponse } from './target.js';
 
@@ -96,7 +97,7 @@ export async function forwardWithFailover(call: ForwardCall, context: FailoverCo
       const hasNext = attempts < context.maxAttempts && attempts < targets.length;
       if (verdict.isFailure) observer.onVerdict(target, verdict);
       if (verdict.isRetryable && hasNext && !context.signal.aborted) {
-        response.body.destroy();
+        discard(response.body);
         continue;
       }
       if (!verdict.isFailure) observer.onVerdict(target, 'success');
@@ -112,6 +113,12 @@ export async function forwardWithFailover(call: ForwardCall, context: FailoverCo
     }
   }
   throw withAttempts(lastError ?? new SwitchboardError('upstream_unavailable', 'No upstream is available for this request.'), attempts);
+}
+
+/** Drops a body we will not relay; undici reports the destroy as an error we expect. */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 function withAttempts(error: SwitchboardError, attempts: number): SwitchboardError {

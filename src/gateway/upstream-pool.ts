@@ -16,6 +16,8 @@ interface PoolEntry {
 
 interface UpstreamSpec {
   readonly id: number;
+  readonly targetId: string;
+  readonly order: number;
   readonly endpoint: string;
   readonly sk: string;
   readonly profile: string;
@@ -25,6 +27,9 @@ interface UpstreamSpec {
   readonly failedCount: number;
   readonly lastSuccessAt: number;
 }
+
+/** Database upstreams sort after every config.yaml one. */
+const CONFIG_ORDER_SPAN = 1_000_000;
 
 function parseModels(text: string): string[] {
   try {
@@ -61,6 +66,8 @@ export class UpstreamPool implements AttemptObserver {
   async reload(): Promise<void> {
     const specs: UpstreamSpec[] = this.config.upstreams.map((upstream, index) => ({
       id: -(index + 1),
+      targetId: `upstream:config-${index + 1}`,
+      order: index,
       endpoint: upstream.endpoint,
       sk: upstream.sk,
       profile: upstream.profile,
@@ -73,6 +80,8 @@ export class UpstreamPool implements AttemptObserver {
     for (const row of await this.repository.listLive()) {
       specs.push({
         id: row.id,
+        targetId: `upstream:${row.id}`,
+        order: CONFIG_ORDER_SPAN + row.id,
         endpoint: row.endpoint,
         sk: row.sk,
         profile: row.profile === 'openai-compatible' ? guessProfile(row.endpoint) : row.profile,
@@ -85,7 +94,7 @@ export class UpstreamPool implements AttemptObserver {
     }
     const next = new Map<string, PoolEntry>();
     for (const spec of specs) {
-      const targetId = `upstream:${spec.id}`;
+      const { targetId } = spec;
       const signature = JSON.stringify([spec.endpoint, spec.sk, spec.profile, spec.weight, spec.models]);
       const existing = this.entries.get(targetId);
       if (existing?.signature === signature) {
@@ -110,6 +119,7 @@ export class UpstreamPool implements AttemptObserver {
     const state: UpstreamState = {
       id: spec.id,
       targetId,
+      order: spec.order,
       endpoint: spec.endpoint,
       weight: spec.weight,
       models: spec.models,

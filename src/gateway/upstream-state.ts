@@ -5,6 +5,8 @@ export interface UpstreamState {
   /** Database id, or a negative number for upstreams declared in config.yaml. */
   readonly id: number;
   readonly targetId: string;
+  /** Declared order: config.yaml upstreams first as written, then database ones by id. */
+  readonly order: number;
   readonly endpoint: string;
   readonly weight: number;
   /** Empty = serves any model. */

@@ -3,16 +3,7 @@ import { chunk, startScriptedUpstream, usageChunk, type ScriptedUpstream } from 
 import { AUTH, TEST_KEY, startApp, type TestApp } from '../support/start-app.js';
 import { readSse } from '../support/sse-client.js';
 import { forEachStore } from '../support/stores.js';
-
-async function waitForRecord(app: TestApp, id: string) {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    await app.app.store.db.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst().then((row) => row);
-    const row = await app.app.store.db.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst();
-    if (row) return row;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`no record ${id}`);
-}
+import { waitForRecord } from '../support/records.js';
 
 forEachStore((store) => {
   describe('proxy basics', () => {
@@ -45,7 +36,7 @@ forEachStore((store) => {
       expect(seen.headers.authorization).toBe('Bearer sk-upstream-secret');
       expect(JSON.stringify(seen.headers)).not.toContain(TEST_KEY);
       const row = await waitForRecord(app, 'req-basic-1');
-      expect(row).toMatchObject({ status: 200, outcome: 'ok', prompt_tokens: 9, completion_tokens: 12, total_tokens: 21, model: 'gpt-test', target_id: 'upstream:-1' });
+      expect(row).toMatchObject({ status: 200, outcome: 'ok', prompt_tokens: 9, completion_tokens: 12, total_tokens: 21, model: 'gpt-test', target_id: 'upstream:config-1' });
       expect(row.response).toBe('echo: hi there');
     });
 

@@ -6,7 +6,7 @@ import type { UpstreamState } from '../upstream-state.js';
  * rotating cursor gives the even spread the name promises.
  */
 function rotate(candidates: readonly UpstreamState[], cursor: number): UpstreamState[] {
-  const sorted = [...candidates].sort((a, b) => a.id - b.id);
+  const sorted = [...candidates].sort((a, b) => a.order - b.order);
   if (sorted.length === 0) return sorted;
   const start = cursor % sorted.length;
   return [...sorted.slice(start), ...sorted.slice(0, start)];

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postChat, waitForRecord } from '../support/records.js';
+import { chunk, startScriptedUpstream, usageChunk, type ScriptedUpstream } from '../support/scripted-upstream.js';
+import { readSse } from '../support/sse-client.js';
+import { startApp, type TestApp } from '../support/start-app.js';
+
+const events = (count: number) => [chunk('', { role: true }), ...Array.from({ length: count }, (_, index) => chunk(`w${index} `)), chunk(undefined, { finish: 'stop' })];
+
+describe('streams after the first byte (RELIABILITY F6–F8, F12)', () => {
+  let upstream: ScriptedUpstream;
+  let app: TestApp;
+  beforeAll(async () => {
+    upstream = await startScriptedUpstream();
+    app = await startApp({
+      overrides: {
+        'gateway.upstreams': [{ endpoint: `${upstream.url}/v1`, sk: 'sk-up' }],
+        'gateway.timeouts.idleMs': 300,
+        'gateway.timeouts.totalMs': 1_500,
+        'gateway.records.flushIntervalMs': 20,
+      },
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    await upstream.close();
+  });
+
+  async function streamFrom(requestId: string) {
+    const response = await postChat(app, { stream: true }, { requestId });
+    expect(response.status).toBe(200);
+    const { events: received, text } = await readSse(response);
+    const errors = received.filter((event) => event.data.includes('"error"'));
+    return { received, text, errors, done: received.some((event) => event.data === '[DONE]') };
+  }
+
+  it('F6: a stall mid-stream ends with one in-band error event and no [DONE]; nothing is retried', async () => {
+    upstream.enqueue({ kind: 'sse', events: events(8), stallAfter: 5 });
+    const before = upstream.requests.length;
+    const result = await streamFrom('f6');
+    expect(result.done).toBe(false);
+    expect(result.errors).toHaveLength(1);
+    expect(JSON.parse(result.errors[0]!.data).error.code).toBe('upstream_idle_timeout');
+    expect(result.received.length).toBe(6);
+    expect(upstream.requests.length - before).toBe(1);
+    expect(await waitForRecord(app, 'f6')).toMatchObject({ outcome: 'upstream_idle_timeout', status: 502 });
+  });
+
+  it('F7: a reset mid-stream ends with an error event, no [DONE]', async () => {
+    upstream.enqueue({ kind: 'sse', events: events(8), resetAfter: 4 });
+    const result = await streamFrom('f7');
+    expect(result.done).toBe(false);
+    expect(result.errors).toHaveLength(1);
+    expect(await waitForRecord(app, 'f7')).toMatchObject({ outcome: 'upstream_reset' });
+  });
+
+  it('F8: a clean close without [DONE] is not a complete answer', async () => {
+    upstream.enqueue({ kind: 'sse', events: events(8), closeAfter: 5 });
+    const result = await streamFrom('f8');
+    expect(result.done).toBe(false);
+    expect(JSON.parse(result.errors[0]!.data).error.code).toBe('upstream_incomplete');
+    expect(await waitForRecord(app, 'f8')).toMatchObject({ outcome: 'upstream_incomplete' });
+  });
+
+  it('F12: a client that leaves mid-stream cancels the upstream call and the record says client_closed', async () => {
+    upstream.enqueue({ kind: 'sse', events: events(50), intervalMs: 20 });
+    const controller = new AbortController();
+    const response = await postChat(app, { stream: true }, { requestId: 'f12', signal: controller.signal });
+    const reader = response.body!.getReader();
+    await reader.read();
+    await reader.read();
+    controller.abort();
+    const seen = upstream.requests.at(-1)!;
+    await expect.poll(() => seen.abortedAt, { timeout: 2_000 }).toBeDefined();
+    expect(seen.eventsSent).toBeLessThan(50);
+    expect(await waitForRecord(app, 'f12')).toMatchObject({ outcome: 'client_closed', status: 499 });
+  });
+
+  it('F12: a client that leaves while waiting for a non-stream answer cancels it too', async () => {
+    upstream.enqueue({ kind: 'json', body: { late: true }, delayMs: 1_000 });
+    const before = upstream.requests.length;
+    const controller = new AbortController();
+    const pending = postChat(app, {}, { requestId: 'f12b', signal: controller.signal }).catch(() => undefined);
+    await expect.poll(() => upstream.requests.length).toBe(before + 1);
+    controller.abort();
+    await pending;
+    await expect.poll(() => upstream.requests.at(-1)!.abortedAt, { timeout: 2_000 }).toBeDefined();
+    expect(await waitForRecord(app, 'f12b')).toMatchObject({ outcome: 'client_closed' });
+  });
+
+  it('passes bytes through exactly, including a multi-byte character split across writes', async () => {
+    const euro = Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"€ ✓ 你好"},"finish_reason":null}]}\n\n');
+    const cut = euro.indexOf(0xe2) + 1;
+    const raw = [euro.subarray(0, cut), euro.subarray(cut), Buffer.from('data: [DONE]\n\n')];
+    upstream.enqueue({ kind: 'sse', events: [], raw, done: false });
+    const response = await postChat(app, { stream: true, stream_options: { include_usage: true } }, { requestId: 'utf8' });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    expect(bytes.equals(Buffer.concat(raw))).toBe(true);
+    expect(await waitForRecord(app, 'utf8')).toMatchObject({ response: '€ ✓ 你好', outcome: 'ok' });
+  });
+
+  it('keeps the usage chunk when the client asked for it', async () => {
+    upstream.enqueue({ kind: 'sse', events: [...events(2), usageChunk(3, 4)] });
+    const response = await postChat(app, { stream: true, stream_options: { include_usage: true } }, { requestId: 'usage-kept' });
+    const { events: received } = await readSse(response);
+    expect(received.some((event) => event.data.includes('"usage"'))).toBe(true);
+    expect(await waitForRecord(app, 'usage-kept')).toMatchObject({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 });
+  });
+
+  it('bounds a non-stream exchange by the total deadline', async () => {
+    upstream.enqueue({
+      kind: 'handler',
+      handle: (_request, response) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.write('{"partial":');
+        const timer = setInterval(() => response.write(' '), 100);
+        response.on('close', () => clearInterval(timer));
+      },
+    });
+    const result = await postChat(app, {}, { requestId: 'total' }).then((response) => response.text()).catch((error: unknown) => error);
+    expect(result).toBeInstanceOf(Error);
+    expect(await waitForRecord(app, 'total')).toMatchObject({ outcome: 'upstream_timeout' });
+  });
+});
