@@ -29,6 +29,8 @@ export interface ExchangeRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer;
   readonly json: Readonly<Record<string, unknown>> | undefined;
+  /** The model when it is not in a JSON body (multipart uploads name it in a form field). */
+  readonly model?: string | undefined;
   readonly principal: Principal;
   readonly ip: string;
   readonly apiKey?: string | undefined;
@@ -75,7 +77,7 @@ interface ExchangeState {
  */
 export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest, clientSignal?: AbortSignal): Promise<StartedExchange> {
   const requestId = request.requestId ?? randomUUID();
-  const requestedModel = typeof request.json?.['model'] === 'string' ? request.json['model'] : undefined;
+  const requestedModel = typeof request.json?.['model'] === 'string' ? request.json['model'] : request.model;
   const stream = request.json?.['stream'] === true;
   const plan = deps.router.plan(requestedModel);
   const context: RecordContext = { requestId, startedAt: Date.now(), ip: request.ip, principal: request.principal, method: request.method, path: request.path, model: plan.model, stream, body: request.body };

@@ -57,6 +57,7 @@ export async function handleProxyRequest(deps: ExchangeDeps & { limiter: InFligh
         headers: filterHeaders(request.headers, DROP_FROM_CLIENT),
         body,
         json,
+        model,
         principal: request.principal ?? { kind: 'anonymous', id: 'anonymous' },
         ip: request.ip,
       },

@@ -27,7 +27,7 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 export interface SwitchboardErrorOptions {
-  /** Whether `message` may reach the client; otherwise a generic text is sent. @default true below 500 */
+  /** Whether `message` may reach the client; otherwise a generic text is sent. @default false only for `internal` */
   readonly expose?: boolean;
   readonly cause?: unknown;
   /** Extra fields for the log line, never sent. */
@@ -54,7 +54,7 @@ export class SwitchboardError extends Error {
     this.name = 'SwitchboardError';
     this.code = code;
     this.status = options.status ?? ERROR_CODES[code].status;
-    this.expose = options.expose ?? this.status < 500;
+    this.expose = options.expose ?? code !== 'internal';
     this.details = options.details;
     this.headers = options.headers;
     this.param = options.param;
