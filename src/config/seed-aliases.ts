@@ -17,7 +17,7 @@ export interface Alias {
 
 /** `:8888`, `8888`, `127.0.0.1:8888`, `[::1]:8888` → host and port (seed 001 -addr, seed 002 server.port). */
 export function splitListenAddress(value: string): Assignments {
-  const match = /^(?:\[?([^\]]*?)\]?)?:?(\d+)$/.exec(value.trim());
+  const match = /^(?:\[?([^\]]*?)\]?:)?(\d+)$/.exec(value.trim());
   if (!match) return [['server.port', value]];
   const host = match[1];
   return host ? [['server.host', host], ['server.port', match[2]]] : [['server.port', match[2]]];

@@ -104,6 +104,10 @@ export function applyFlags(raw: RawConfig, argv: readonly string[]): void {
       continue;
     }
     const alias = FLAG_ALIASES[name];
+    if (!alias && !name.includes('.')) {
+      errors.push(`unknown flag -${name}`);
+      continue;
+    }
     const isBoolean = alias?.isBoolean ?? false;
     let value = match[2];
     if (value === undefined) {
@@ -114,9 +118,8 @@ export function applyFlags(raw: RawConfig, argv: readonly string[]): void {
         continue;
       }
     }
-    if (alias) apply(raw, { alias, value: value, source: `flag -${name}` });
-    else if (name.includes('.')) raw.set(name, value, `flag --${name}`);
-    else errors.push(`unknown flag -${name}`);
+    if (alias) apply(raw, { alias, value, source: `flag -${name}` });
+    else raw.set(name, value, `flag --${name}`);
   }
   if (errors.length > 0) throw new ConfigError(errors);
 }

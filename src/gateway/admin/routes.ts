@@ -66,6 +66,12 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     await reply.code(error.status).send({ error: message });
   });
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: '404 page not found' }));
+  // The seed (gin) accepts an empty body with a JSON content type (POST /admin/login, DELETE).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else void parseJson(request, body, done);
+  });
   app.addHook('onRequest', async (request) => {
     if (request.method === 'OPTIONS') return;
     request.principal = await authenticateGatewayKey(deps.keys, request.headers.authorization);
