@@ -3,7 +3,7 @@ import { PostgresAdapter, sql, type CreateTableBuilder, type Kysely } from 'kyse
 /** The only place SQL differences between SQLite and PostgreSQL live (STYLE.md §9). */
 export type DialectName = 'sqlite' | 'postgres';
 
-export function dialectOf(db: Kysely<unknown>): DialectName {
+export function dialectOf<T>(db: Kysely<T>): DialectName {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 

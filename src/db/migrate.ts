@@ -1,12 +1,26 @@
-import { Migrator, type Kysely } from 'kysely';
+import { Migrator, sql, type Kysely } from 'kysely';
 import type { Database } from './database.js';
+import { dialectOf } from './dialect.js';
 import { migrations } from './migrations/index.js';
+
+/**
+ * Kysely looks for its bookkeeping tables across every schema it can see; on a PostgreSQL shared
+ * by several Switchboards (one schema each, via search_path) that finds another instance's
+ * tables. Pin them to our own schema.
+ */
+async function migrationSchema(db: Kysely<Database>): Promise<string | undefined> {
+  if (dialectOf(db) !== 'postgres') return undefined;
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  return rows[0]?.schema;
+}
 
 /** Applies every pending migration in their one global order (names sort as they run). */
 export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  const schema = await migrationSchema(db);
   const migrator = new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(migrations) },
+    ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((result) => result.status === 'Error');

@@ -70,7 +70,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, undefined);
-    else void parseJson(request, body, done);
+    else void parseJson(request, body.toString(), done);
   });
   app.addHook('onRequest', async (request) => {
     if (request.method === 'OPTIONS') return;
