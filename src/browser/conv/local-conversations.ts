@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import type { Gateway } from '../../gateway/index.js';
+import { SwitchboardError, publicMessage, toSwitchboardError } from '../../platform/errors.js';
+import { relayResponse } from '../relay-response.js';
+import { queryParam } from '../request-params.js';
+import { streamAnswer } from './answer-stream.js';
+import type { ConvBackend, ConvContext } from './conv-backend.js';
+import type { PostBody } from './conv-request.js';
+import type { ConversationLocks } from './conversation-locks.js';
+import type { ConversationStore, StoredConversation, StoredMessage } from './conversation-store.js';
+import { decorateListing } from './listing.js';
+import { branchTo, currentNode } from './message-tree.js';
+
+export interface LocalConversationsDeps {
+  readonly store: ConversationStore;
+  readonly gateway: Gateway;
+  readonly locks: ConversationLocks;
+  readonly multi: boolean;
+  /** browser.defaultModel: the model of every conversation started here. */
+  readonly model: string;
+}
+
+/** Longest title taken from the first question. */
+const TITLE_CHARS = 60;
+
+const notFound = () => new SwitchboardError('not_found', 'no such conversation');
+
+/** The router's refusal (model not served, no upstream up) keeps its status and says why. */
+function withDetail(error: unknown): SwitchboardError {
+  const cause = toSwitchboardError(error);
+  return new SwitchboardError(cause.code, publicMessage(cause), { status: cause.status, cause: error, details: { showDetail: true }, ...(cause.headers ? { headers: cause.headers } : {}) });
+}
+const isoTime = (ms: number) => new Date(ms).toISOString();
+
+function titleFrom(content: string): string {
+  const line = content.trim().split(/\r?\n/, 1)[0] ?? '';
+  return line.length > TITLE_CHARS ? `${line.slice(0, TITLE_CHARS - 1)}…` : line;
+}
+
+/** Our ids are positive integers below 2^53; anything else names no conversation (404). */
+function parseId(text: string): number | undefined {
+  if (!/^\d{1,16}$/.test(text)) return undefined;
+  const id = Number(text);
+  return id > 0 && Number.isSafeInteger(id) ? id : undefined;
+}
+
+/**
+ * /conv served from Switchboard's own message tree (chat's conversations/messages tables) and
+ * router. Owner is `browser:<jti>`: each token id sees only its own conversations, and another
+ * owner's id is a 404 exactly like a missing one (RELIABILITY §2.1 API1).
+ */
+export class LocalConversations implements ConvBackend {
+  constructor(private readonly deps: LocalConversationsDeps) {}
+
+  /**
+   * SEEDS-SPEC §4.6 lock: key `single`, or with -multi the conversation id (`empty` for a new one).
+   * Scoped to the owner here: the seed's lock guarded one shared ChatGPT account, which the local
+   * store does not have, so one token's answer never blocks another token.
+   */
+  private lockKey(owner: string, conversationId: string): string {
+    return `${owner}\n${this.deps.multi ? conversationId || 'empty' : 'single'}`;
+  }
+
+  async list(context: ConvContext, action: { limit: number; offset: number }): Promise<void> {
+    const owner = context.principal.id;
+    const rows = [...(await this.deps.store.listOwned(owner))].sort((a, b) => b.updated_at - a.updated_at || b.id - a.id);
+    const items = rows.slice(action.offset, action.offset + action.limit).map((row) => ({
+      id: String(row.id),
+      title: row.title,
+      create_time: isoTime(row.created_at),
+      update_time: isoTime(row.updated_at),
+    }));
+    const listing = { items, total: rows.length, limit: action.limit, offset: action.offset, has_missing_conversations: false };
+    const body = decorateListing(listing, { multi: this.deps.multi, isBusy: (id) => this.deps.locks.isHeld(this.lockKey(owner, id)) });
+    await context.reply.type('application/json').send(body);
+  }
+
+  async one(context: ConvContext, action: { conversationId: string }): Promise<void> {
+    const conversation = await this.findOwned(action.conversationId, context.principal.id);
+    const messages = await this.deps.store.messages(conversation.id);
+    const node = currentNode(messages);
+    // SEEDS-SPEC §4.6 (2): exactly these three fields, in this order.
+    const body: Record<string, unknown> = { current_node: node?.id ?? '', title: conversation.title, update_time: conversation.updated_at / 1000 };
+    // Switchboard extension for the chat page: the branch that ends at current_node.
+    if (queryParam(context.request, 'include') === 'messages') {
+      body['messages'] = (node ? (branchTo(messages, node.id) ?? []) : []).map((message) => ({
+        id: message.id,
+        parent_id: message.parent_id,
+        role: message.role,
+        content: message.content,
+      }));
+    }
+    await context.reply.type('application/json').send(JSON.stringify(body));
+  }
+
+  async post(context: ConvContext, action: { body: PostBody }): Promise<void> {
+    const { request, reply, principal } = context;
+    const input = action.body;
+    const release = this.deps.locks.acquire(this.lockKey(principal.id, input.conversationId));
+    try {
+      const { conversation, branch } = await this.resolveTurn(principal.id, input);
+      const question = await this.deps.store.appendMessage({ conversationId: conversation.id, parentId: branch.at(-1)?.id ?? null, role: 'user', content: input.content });
+      const gone = new AbortController();
+      const onClose = () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      };
+      reply.raw.on('close', onClose);
+      const response = await this.deps.gateway
+        .forward({
+          path: '/v1/chat/completions',
+          body: { model: conversation.model, stream: true, messages: [...branch, question].map((message) => ({ role: message.role, content: message.content })) },
+          principal: { kind: 'browser', id: principal.id },
+          ip: request.ip,
+          signal: gone.signal,
+        })
+        .catch((error: unknown) => {
+          throw withDetail(error);
+        });
+      reply.raw.off('close', onClose);
+      request.logContext.model = conversation.model;
+      if (response.status >= 300 || !(response.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+        await relayResponse(reply, response);
+        return;
+      }
+      const messageId = randomUUID();
+      await streamAnswer({
+        reply,
+        response,
+        conversationId: String(conversation.id),
+        messageId,
+        store: async (text) => {
+          const answer = await this.deps.store.appendMessage({ conversationId: conversation.id, parentId: question.id, role: 'assistant', content: text, id: messageId });
+          return answer.id;
+        },
+      });
+    } finally {
+      release();
+    }
+  }
+
+  /** SEEDS-SPEC §4.6 (3): an empty parent or conversation id starts a new conversation. */
+  private async resolveTurn(owner: string, input: PostBody): Promise<{ conversation: StoredConversation; branch: StoredMessage[] }> {
+    if (input.conversationId === '' || input.parentMessageId === '') {
+      const conversation = await this.deps.store.create({ owner, title: titleFrom(input.content), model: this.deps.model });
+      return { conversation, branch: [] };
+    }
+    const conversation = await this.findOwned(input.conversationId, owner);
+    const branch = branchTo(await this.deps.store.messages(conversation.id), input.parentMessageId);
+    if (!branch) throw new SwitchboardError('not_found', 'no such parent message in this conversation');
+    return { conversation, branch };
+  }
+
+  private async findOwned(conversationId: string, owner: string): Promise<StoredConversation> {
+    const id = parseId(conversationId);
+    const conversation = id === undefined ? undefined : await this.deps.store.findOwned(id, owner);
+    if (!conversation) throw notFound();
+    return conversation;
+  }
+}
