@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 const capabilities = ['gateway', 'dispatch', 'chat', 'rag', 'browser'];
@@ -9,7 +10,7 @@ const boundaryPatterns = capabilities.map((name) => ({
   message: `Import ${name} through its index.ts only (db/ may import tables.ts).`,
 }));
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', 'test-output/**', 'src/browser/web/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
