@@ -1,16 +1,20 @@
 import { z } from 'zod';
-import { durationMs, optionalText, stringList } from './schema-helpers.js';
+import { durationMs, optionalText, positiveInt, stringList } from './schema-helpers.js';
 
 export const dispatchSchema = z
   .object({
     /**
-     * Broker URL; the scheme picks the adapter: unset = in-process, `nats://`, `redis://`,
-     * `pulsar://` (seed 000 PULSAR_URL). @default in-process
+     * Broker URL; the scheme picks the adapter: unset = in-process, `memory://<name>` (in-process bus
+     * shared by apps in one process), `nats://`, `redis://`; `pulsar://` (seed 000 PULSAR_URL) is
+     * refused at start with a one-line reason. @default in-process
      */
     brokerUrl: optionalText().describe('Broker URL (BROKER_URL, PULSAR_URL)'),
     /** Pulsar token auth (seed 000 PULSAR_TOKEN). */
     pulsarToken: optionalText(),
-    /** Models served by the worker fleet: their requests go to `model-<name>`. */
+    /**
+     * Models served by the worker fleet: their requests go to `model-<name>`. `*` sends every
+     * model to the fleet (seed 000 behaviour), shadowing upstreams.
+     */
     models: stringList().default([]),
     /** Non-stream wait for a worker reply before 408 (seed 000 TIMEOUT). @default 5m */
     timeoutMs: durationMs().default(300_000),
@@ -20,7 +24,15 @@ export const dispatchSchema = z
     keepAliveMs: durationMs().default(30_000),
     /** Host name used in callback URLs when no public URL is set (ENDPOINT_HOST). */
     endpointHost: optionalText(),
-    /** Redeliveries of a task whose worker never answered. @default 3 */
+    /** Deliveries of a task whose worker never answered, including the first. @default 3 */
     maxDeliver: z.coerce.number().int().min(1).default(3),
+    /**
+     * A task taken by a worker that neither acks nor reports progress for this long is delivered
+     * again (JetStream AckWait, Redis pending-entry idle time). Workers report progress every third
+     * of it while they work. @default 30s
+     */
+    ackWaitMs: durationMs().default(30_000),
+    /** Largest `POST /res` body and `/res/ws` frame (RELIABILITY §4 WebSocket maxPayload). @default 16 MiB */
+    maxReplyBytes: positiveInt().default(16 * 1024 * 1024),
   })
   .prefault({});

@@ -1,0 +1,113 @@
+import websocket from '@fastify/websocket';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from '@fastify/websocket';
+import type { RawData } from 'ws';
+import { SEED_MESSAGES } from '../gateway/index.js';
+import { toSwitchboardError } from '../platform/errors.js';
+import { rawMembers } from './raw-json.js';
+import type { ReplyHub, ReplyVerdict } from './reply-hub.js';
+
+export interface ReplyRoutesDeps {
+  readonly hub: ReplyHub;
+  /** Largest `/res` body and `/res/ws` frame. */
+  readonly maxReplyBytes: number;
+}
+
+/** SEEDS-SPEC §1.3: `/res` answers; the 404 body is the seed's own, not the OpenAI shape. */
+const VERDICT_REPLIES: Readonly<Record<ReplyVerdict, { status: number; body: unknown }>> = {
+  ok: { status: 200, body: { status: 'ok' } },
+  unknown: { status: 404, body: { error: 'Request ID not found' } },
+  unauthorized: { status: 401, body: { error: 'Reply token required' } },
+  forbidden: { status: 403, body: { error: 'Reply token does not match' } },
+};
+
+const INVALID_JSON_BODY = { error: { message: SEED_MESSAGES.invalidJson, type: 'invalid_request_error', param: null, code: null } };
+
+interface ParsedReply {
+  readonly requestId: string;
+  readonly token: string | undefined;
+  readonly isEnd: boolean;
+  /** `data` exactly as sent; undefined when absent. */
+  readonly dataText: string | undefined;
+}
+
+/** `{"request_id": string, "data": any, "end"?: bool, "reply_token"?: string}`; undefined when malformed. */
+export function parseReply(text: string): ParsedReply | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const reply = value as Record<string, unknown>;
+  const requestId = reply['request_id'];
+  const token = reply['reply_token'];
+  if (typeof requestId !== 'string') return undefined;
+  if (token !== undefined && typeof token !== 'string') return undefined;
+  const end = reply['end'];
+  if (end !== undefined && typeof end !== 'boolean') return undefined;
+  return { requestId, token, isEnd: end === true, dataText: 'data' in reply ? rawMembers(text).get('data') : undefined };
+}
+
+/** The token from `Authorization: Bearer <token>`, the alternative to the `reply_token` field on /res. */
+function bearerToken(request: FastifyRequest): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+  return match?.[1];
+}
+
+async function handleResult(deps: ReplyRoutesDeps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const parsed = typeof request.body === 'string' ? parseReply(request.body) : undefined;
+  if (!parsed) {
+    await reply.code(400).send(INVALID_JSON_BODY);
+    return;
+  }
+  const verdict = deps.hub.deliverResult({ requestId: parsed.requestId, token: parsed.token ?? bearerToken(request), dataText: parsed.dataText });
+  const answer = VERDICT_REPLIES[verdict];
+  await reply.code(answer.status).send(answer.body);
+}
+
+/**
+ * Our addition to the seed protocol (the seed never writes on this socket): `{"request_id",
+ * "cancel":true}` tells a worker that nobody reads that stream any more. Seed workers ignore it.
+ */
+export function sendCancel(socket: WebSocket, requestId: string): void {
+  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ request_id: requestId, cancel: true }));
+}
+
+/** One socket may carry frames for many requests; bad frames are ignored and the socket stays open. */
+function handleSocket(deps: ReplyRoutesDeps, socket: WebSocket, request: FastifyRequest): void {
+  socket.on('message', (data: RawData, isBinary: boolean) => {
+    if (isBinary) return;
+    const parsed = parseReply(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'));
+    if (!parsed) return;
+    const verdict = deps.hub.deliverFrame({ ...parsed, socket });
+    if (verdict === 'ok') return;
+    request.log.debug({ requestId: parsed.requestId, verdict }, 'worker frame refused');
+    // Nobody waits for this request any more: tell the worker so it can stop (workers may ignore it).
+    if (verdict === 'unknown' && !parsed.isEnd) sendCancel(socket, parsed.requestId);
+  });
+  socket.on('close', () => deps.hub.socketClosed(socket));
+  socket.on('error', (error) => request.log.debug({ err: error }, 'worker socket error'));
+}
+
+/**
+ * `POST /res` and `GET /res/ws` (SEEDS-SPEC §1.3): where workers answer. No gateway key: each
+ * reply carries its request's token (`reply_token`, or `Authorization: Bearer` on /res).
+ * Missing token → 401, wrong token → 403, unknown/finished id → 404.
+ */
+export async function registerReplyRoutes(app: FastifyInstance, deps: ReplyRoutesDeps): Promise<void> {
+  await app.register(websocket, { options: { maxPayload: deps.maxReplyBytes } });
+  // The body is kept as text so `data` can be relayed byte for byte.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: deps.maxReplyBytes }, (_request, body, done) => done(null, body));
+  app.setErrorHandler(async (rawError, request, reply) => {
+    const error = toSwitchboardError(rawError);
+    if (error.status >= 500) request.log.error({ err: rawError }, 'worker reply failed');
+    if (error.code === 'payload_too_large') return reply.code(413).send({ error: 'Reply body is too large' });
+    if (error.status < 500) return reply.code(400).send(INVALID_JSON_BODY);
+    return reply.code(500).send({ error: { message: SEED_MESSAGES.internal, type: 'internal_server_error', param: null, code: null } });
+  });
+  app.post('/res', (request, reply) => handleResult(deps, request, reply));
+  app.get('/res/ws', { websocket: true }, (socket, request) => handleSocket(deps, socket, request));
+}

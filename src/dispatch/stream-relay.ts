@@ -1,0 +1,88 @@
+import { Readable } from 'node:stream';
+
+/** Seed 000 §1.3: a comment line written when the stream has been quiet for keepAliveMs. */
+const KEEP_ALIVE = ': keep-alive\n\n';
+const DONE = 'data: [DONE]\n\n';
+
+export interface StreamRelayOptions {
+  readonly keepAliveMs: number;
+  /** No worker frame for this long ends the stream with an error (the seed had no limit). */
+  readonly idleMs: number;
+  /** Runs once when the body ends, fails or is destroyed by its reader. */
+  readonly onClose: () => void;
+}
+
+/** Body errors the gateway turns into a record outcome and one in-band error event (R1). */
+function bodyError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * The SSE body of one worker-served stream, fed by `/res/ws` frames (SEEDS-SPEC §1.3): each
+ * frame's `data` is written as `data: <exact bytes>\n\n`; `end` writes its `data` first if
+ * present, then `data: [DONE]\n\n`. A stream whose worker goes quiet or whose worker socket
+ * closes fails with an error (no [DONE]) that the gateway renders in-band.
+ */
+export class StreamRelay {
+  readonly body: Readable;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: StreamRelayOptions) {
+    this.body = new Readable({ read: () => undefined });
+    // The body can fail before the gateway reads it (client gone during the publish); the
+    // gateway's own pipeline listens for errors once it has the body.
+    this.body.on('error', () => undefined);
+    this.body.once('close', () => {
+      this.clearTimers();
+      options.onClose();
+    });
+    this.armKeepAlive();
+    this.armIdle();
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.keepAliveTimer);
+    clearTimeout(this.idleTimer);
+  }
+
+  private armKeepAlive(): void {
+    clearTimeout(this.keepAliveTimer);
+    this.keepAliveTimer = setTimeout(() => this.write(KEEP_ALIVE), this.options.keepAliveMs);
+  }
+
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.fail(bodyError('The worker stopped sending data.', 'ERR_SWITCHBOARD_IDLE'));
+    }, this.options.idleMs);
+  }
+
+  private write(text: string): void {
+    if (this.body.destroyed || this.body.readableEnded) return;
+    this.body.push(text);
+    this.armKeepAlive();
+  }
+
+  /** One worker frame; `dataText` is the frame's `data` exactly as sent (undefined when absent). */
+  frame(dataText: string | undefined, isEnd: boolean): void {
+    if (dataText !== undefined && dataText !== 'null') this.write(`data: ${dataText}\n\n`);
+    if (!isEnd) {
+      this.armIdle();
+      return;
+    }
+    this.write(DONE);
+    this.clearTimers();
+    this.body.push(null);
+  }
+
+  /** The worker's socket closed before `end` (F17): the client gets an error, never a second answer. */
+  lost(): void {
+    this.fail(bodyError('The worker connection closed before the stream ended.', 'ERR_SWITCHBOARD_WORKER_LOST'));
+  }
+
+  fail(error: Error): void {
+    this.clearTimers();
+    if (!this.body.destroyed) this.body.destroy(error);
+  }
+}
