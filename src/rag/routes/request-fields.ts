@@ -1,0 +1,57 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SwitchboardError } from '../../platform/errors.js';
+import { RAG_MESSAGES } from '../rag-messages.js';
+import type { RagCaller } from '../rag-service.js';
+
+/** What the RAG body parser yields for a body that is not JSON; routes answer 400 themselves. */
+export const INVALID_BODY = Symbol('invalid body');
+
+/** Longest id, name or query accepted (ours: RELIABILITY §3.5, a limit on every input). */
+export const FIELD_LIMITS = { idChars: 128, nameChars: 200, modelChars: 128, queryChars: 8_000, messageChars: 32_000 } as const;
+
+export const invalidParams = () => new SwitchboardError('bad_request', RAG_MESSAGES.invalidParams);
+
+/** The JSON body as an object, or 400 `无效的请求参数` (gin's ShouldBindJSON failure). */
+export function bodyFields(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidParams();
+  return body as Record<string, unknown>;
+}
+
+/** gin `binding:"required"` on a string: present and non-empty. */
+export function requiredText(fields: Record<string, unknown>, name: string, maxChars: number): string {
+  const value = fields[name];
+  if (typeof value !== 'string' || value === '' || value.length > maxChars) throw invalidParams();
+  return value;
+}
+
+export function optionalText(fields: Record<string, unknown>, name: string, maxChars: number): string | undefined {
+  const value = fields[name];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' || value.length > maxChars) throw invalidParams();
+  return value;
+}
+
+/** `top_k`: an optional number (≤ 0 means the default, SEEDS-SPEC §3.7). */
+export function optionalTopK(fields: Record<string, unknown>): number | undefined {
+  const value = fields['top_k'];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidParams();
+  return value;
+}
+
+/** The authenticated user (set by chat's auth hook); the seed's 401 `未授权` if it is missing. */
+export function callerOf(request: FastifyRequest, reply: FastifyReply): RagCaller {
+  const { userId, principal } = request;
+  if (userId === undefined || principal?.kind !== 'user') throw new SwitchboardError('unauthorized', RAG_MESSAGES.unauthorized);
+  // A client that goes away cancels parsing's follow-up work: embedding calls and retrieval.
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return { userId, principal, signal: controller.signal };
+}
+
+/** float32 as Go prints it (the seed's `score` is a float32): ~7 significant digits. */
+export function float32(value: number): number {
+  return Number(Math.fround(value).toPrecision(7));
+}
