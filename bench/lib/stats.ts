@@ -1,0 +1,67 @@
+/** Latency samples with a hard cap on memory; percentiles are exact over what was kept. */
+export class Samples {
+  private values: Float64Array;
+  private size = 0;
+  /** Samples offered after the cap was reached (reported, never stored). */
+  dropped = 0;
+
+  constructor(private readonly cap = 2_000_000) {
+    this.values = new Float64Array(Math.min(cap, 4096));
+  }
+
+  add(value: number): void {
+    if (this.size >= this.cap) {
+      this.dropped++;
+      return;
+    }
+    if (this.size === this.values.length) {
+      const grown = new Float64Array(Math.min(this.cap, this.values.length * 2));
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.size++] = value;
+  }
+
+  get count(): number {
+    return this.size;
+  }
+
+  summary(): Summary {
+    if (this.size === 0) return { count: 0, mean: NaN, p50: NaN, p90: NaN, p99: NaN, max: NaN };
+    const sorted = this.values.slice(0, this.size).sort();
+    let total = 0;
+    for (const value of sorted) total += value;
+    return {
+      count: this.size,
+      mean: total / this.size,
+      p50: percentileOfSorted(sorted, 50),
+      p90: percentileOfSorted(sorted, 90),
+      p99: percentileOfSorted(sorted, 99),
+      max: sorted[sorted.length - 1] ?? NaN,
+    };
+  }
+}
+
+export interface Summary {
+  readonly count: number;
+  readonly mean: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentileOfSorted(sorted: ArrayLike<number>, percent: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((percent / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] ?? NaN;
+}
+
+/** The middle value (used to combine rounds); NaN for an empty list. */
+export function median(values: readonly number[]): number {
+  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (finite.length === 0) return NaN;
+  const middle = Math.floor(finite.length / 2);
+  return finite.length % 2 === 1 ? finite[middle]! : (finite[middle - 1]! + finite[middle]!) / 2;
+}
