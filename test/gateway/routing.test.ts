@@ -86,7 +86,8 @@ describe('where requests go', () => {
     for (const path of ['/v1/models', '/api/v1/models']) {
       const body = (await (await fetch(`${gateway.url}${path}`, { headers: AUTH })).json()) as any;
       expect(body.object).toBe('list');
-      expect(body.data.map((model: any) => model.id)).toEqual(['fast', 'gpt-test', 'm-1', 'm-2']);
+      // local-glove-100d is the in-process embedding model the RAG capability serves offline.
+      expect(body.data.map((model: any) => model.id)).toEqual(['fast', 'gpt-test', 'local-glove-100d', 'm-1', 'm-2']);
     }
     expect(open.requests[0]!.headers.authorization).toBe('Bearer a');
   });
