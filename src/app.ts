@@ -4,7 +4,11 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { openStore, type Store } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
+import { createChatService, registerChat } from './chat/index.js';
 import { createGatewayService, registerGateway } from './gateway/register.js';
+import { registerBrowser, withApiProxyUpstream } from './browser/index.js';
+import { createDispatchService, registerDispatch } from './dispatch/index.js';
+import { LocalEmbeddingModels, RagService, registerRag } from './rag/index.js';
 import { buildLoggerOptions } from './platform/logger.js';
 import { installHttpBasics } from './platform/http-server.js';
 
@@ -41,7 +45,8 @@ export async function buildApp(options: BuildAppOptions): Promise<SwitchboardApp
     bodyLimit: config.server.bodyLimitBytes,
     requestTimeout: config.server.requestTimeoutMs,
     keepAliveTimeout: config.server.keepAliveTimeoutMs,
-    return503OnClosing: true,
+    // The gateway answers requests that arrive while draining itself (503 in each surface's shape).
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
   server.server.headersTimeout = config.server.headersTimeoutMs;
@@ -52,10 +57,25 @@ export async function buildApp(options: BuildAppOptions): Promise<SwitchboardApp
   let generatedKey: string | undefined;
   try {
     await migrateToLatest(store.db);
-    const gateway = await createGatewayService({ config, store, log: server.log });
+    // Seed 003's API_PROXY is one more upstream of the shared router (browser/api-proxy-upstream.ts).
+    const gatewayConfig = withApiProxyUpstream(config);
+    // The worker fleet's models are one more kind of target behind the same router (seed 000).
+    const dispatch = createDispatchService({ config, log: server.log, addresses: () => server.addresses().filter((address) => typeof address !== 'string') });
+    closers.unshift(() => dispatch.close());
+    // The in-process embedding model is served behind the same router (rag/embeddings).
+    const localEmbeddings = new LocalEmbeddingModels(config.rag.embedding.local, cwd);
+    const gateway = await createGatewayService({ config: gatewayConfig, store, log: server.log, modelTargets: [dispatch.modelTargets, localEmbeddings] });
     closers.unshift(() => gateway.close());
     generatedKey = gateway.generatedKey;
-    await registerGateway(server, { config, service: gateway });
+    await registerGateway(server, { config: gatewayConfig, service: gateway });
+    await registerDispatch(server, { config, service: dispatch });
+    const chat = await createChatService({ config, store, gateway: gateway.gateway, log: server.log });
+    closers.unshift(() => chat.close());
+    await registerChat(server, { service: chat });
+    const rag = await RagService.create({ config, store, gateway: gateway.gateway, localModels: localEmbeddings, log: server.log });
+    closers.unshift(() => rag.close());
+    await registerRag(server, { service: rag, chat });
+    await registerBrowser(server, { config, gateway: gateway.gateway, conversations: chat.conversations, log: server.log });
     await server.ready();
   } catch (error) {
     await closeAll(closers);

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { readProcessInput, type ProcessInput } from '../config/process-input.js';
 import { runServer } from '../server.js';
 import { addUpstream, listUpstreams, removeUpstream } from './upstream-commands.js';
+import { runWorkerCommand } from '../dispatch/index.js';
 
 const USAGE = `usage:
   switchboard [flags]                      serve (flags: -addr :8080 -database FILE -noauth …)
@@ -10,7 +11,8 @@ const USAGE = `usage:
   switchboard -list                        list upstreams (seed 001)
   switchboard upstream add --sk KEY --endpoint URL [--name N] [--profile P] [--models a,b]
   switchboard upstream list
-  switchboard upstream remove ID`;
+  switchboard upstream remove ID
+  switchboard worker                       run a worker (env: BROKER_URL, MODEL_NAME, API_URL, API_KEY, MAX_PROCESS_NUM)`;
 
 /** Splits `--name value` / `--name=value` pairs for the friendlier subcommands. */
 function namedOptions(argv: readonly string[]): { options: Map<string, string>; rest: string[] } {
@@ -54,6 +56,7 @@ async function runCli(input: ProcessInput): Promise<number> {
     return 0;
   }
   if (command === 'upstream') return runUpstreamCommand(input, rest);
+  if (command === 'worker') return runWorkerCommand(input);
   const config = loadConfig(input);
   if (config.gateway.cli.add) return addUpstream(config, input.cwd, { sk: config.gateway.cli.sk, endpoint: config.gateway.cli.endpoint });
   if (config.gateway.cli.list) return listUpstreams(config, input.cwd);

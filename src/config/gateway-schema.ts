@@ -47,6 +47,11 @@ export const gatewaySchema = z
         idleMs: durationMs().default(60_000),
         /** Whole non-stream exchange. @default 5m (seed 000 TIMEOUT) */
         totalMs: durationMs().default(300_000),
+        /**
+         * A client whose buffered bytes do not go down for this long is stalled: the upstream call is
+         * cancelled and the record says `client_stalled` (RELIABILITY F11). @default 60s
+         */
+        clientStallMs: durationMs().default(60_000),
       })
       .prefault({}),
     /** Attempts per request including the first (≤ 2 extra, RELIABILITY R2). @default 3 */
@@ -73,6 +78,11 @@ export const gatewaySchema = z
         storeResponse: flag().default(true),
         /** Keep request bodies (prompts) in records; off by default (OWASP LLM02). @default false */
         storeRequestBody: flag().default(false),
+        /**
+         * Instance heartbeat; `pending` records of an instance silent for 3 heartbeats (killed) are
+         * marked `aborted` by whichever instance runs next (RELIABILITY F20). @default 5s
+         */
+        heartbeatMs: durationMs().default(5_000),
       })
       .prefault({}),
     /** Largest upstream error body kept for the client verbatim. @default 1 MiB */

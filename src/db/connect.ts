@@ -56,6 +56,10 @@ async function openPostgres(url: string, poolMax: number): Promise<Store> {
   });
   // An idle client whose backend was terminated emits 'error'; the pool replaces it (F22).
   pool.on('error', () => undefined);
+  // pg-pool drops its listener while a client is checked out; a backend killed between two queries
+  // would then be an uncaught exception. The failed query rejects anyway, and the pool discards the
+  // broken client on release (RELIABILITY F22).
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     const client = await pool.connect();
     client.release();

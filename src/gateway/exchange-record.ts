@@ -30,6 +30,9 @@ export interface RecordOutcome {
 /** Builds the one terminal record row of a request (R5: exactly one per request). */
 export function buildRecord(settings: Config['gateway']['records'], context: RecordContext, end: RecordOutcome): NewRecord {
   const usage = end.tap?.usage;
+  // R4: without a usage block (a cut stream, a worker that sends none) the gateway's own count
+  // of content deltas is recorded, flagged as an estimate.
+  const estimated = usage === undefined && end.tap !== undefined && end.tap.contentEvents > 0 ? end.tap.contentEvents : undefined;
   return {
     id: context.requestId,
     created_at: context.startedAt,
@@ -47,9 +50,39 @@ export function buildRecord(settings: Config['gateway']['records'], context: Rec
     ttfb_ms: end.ttfbMs ?? null,
     elapsed_ms: Date.now() - context.startedAt,
     prompt_tokens: usage?.promptTokens ?? null,
-    completion_tokens: usage?.completionTokens ?? null,
-    total_tokens: usage?.totalTokens ?? null,
+    completion_tokens: usage?.completionTokens ?? estimated ?? null,
+    total_tokens: usage?.totalTokens ?? estimated ?? null,
+    usage_estimated: estimated === undefined ? 0 : 1,
     body: settings.storeRequestBody ? context.body.toString('utf8') : '',
     response: settings.storeResponse ? (end.tap?.text ?? '') : '',
+  };
+}
+
+/**
+ * The `pending` marker of a request that just started (RELIABILITY F20): written only if the
+ * request outlives a flush, replaced by its terminal row. No body or text: those come at the end.
+ */
+export function buildPendingRecord(context: RecordContext): NewRecord {
+  return {
+    id: context.requestId,
+    created_at: context.startedAt,
+    ip: context.ip,
+    key_id: context.principal.id,
+    method: context.method,
+    path: context.path,
+    model: context.model ?? null,
+    stream: context.stream ? 1 : 0,
+    target_id: null,
+    attempts: 0,
+    status: 0,
+    outcome: 'pending',
+    error_class: null,
+    ttfb_ms: null,
+    elapsed_ms: 0,
+    prompt_tokens: null,
+    completion_tokens: null,
+    total_tokens: null,
+    body: '',
+    response: '',
   };
 }

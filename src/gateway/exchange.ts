@@ -3,10 +3,12 @@ import { pipeline } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { SwitchboardError } from '../platform/errors.js';
-import { buildRecord, type RecordContext, type RecordOutcome } from './exchange-record.js';
+import { buildPendingRecord, buildRecord, type RecordContext, type RecordOutcome } from './exchange-record.js';
 import { forwardWithFailover, type AttemptObserver, type FailoverResult, type RetryBudget } from './failover.js';
 import { USAGE_PATHS, buildForwardCall } from './forward-call.js';
+import type { EndReason, LiveExchanges } from './live-exchanges.js';
 import type { UsageRecorder } from './records/recorder.js';
+import { clientHeaders, credentialsOf } from './response-hygiene.js';
 import type { Router } from './router.js';
 import type { Principal, Target } from './target.js';
 import { UsageTap } from './usage-tap.js';
@@ -18,6 +20,7 @@ export interface ExchangeDeps {
   readonly budget: RetryBudget;
   readonly recorder: UsageRecorder;
   readonly log: FastifyBaseLogger;
+  readonly live: LiveExchanges;
 }
 
 /** One client request, already authenticated, as the proxy or an in-process caller hands it over. */
@@ -48,27 +51,59 @@ export interface StartedExchange {
   readonly ttfbMs: number;
   /** Cancels the target call (client went away). */
   abort(): void;
+  /** Cancels the target call because the client stopped reading (RELIABILITY F11). */
+  stall(): void;
+  /** The record outcome and client-facing text for a body that failed mid-way. */
+  describeFailure(error: unknown): BodyFailure;
 }
+
+export interface BodyFailure {
+  readonly outcome: string;
+  readonly message: string;
+}
+
+/** What the client of a stream that failed after its first byte is told, by outcome. */
+const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
+  upstream_idle_timeout: 'The upstream stopped sending data.',
+  upstream_timeout: 'The upstream did not finish in time.',
+  upstream_reset: 'The upstream connection was lost.',
+  shutdown: 'Switchboard is shutting down; the response was cut short.',
+  upstream_malformed: 'The upstream sent an event larger than the 4 MiB limit.',
+};
 
 const MAX_CAPTURE_CHARS = 256 * 1024;
 
 /** Outcome names stored in records.outcome for a body that failed mid-way. */
-function classifyBodyError(error: unknown, state: Pick<ExchangeState, 'clientClosed' | 'deadlineHit'>): string {
+function classifyBodyError(error: unknown, state: ExchangeState): string {
+  if (state.endReason) return state.endReason;
+  if (state.clientStalled) return 'client_stalled';
   if (state.clientClosed) return 'client_closed';
   // An in-process consumer that destroys the body before the end is a client going away.
   if ((error as { code?: string } | undefined)?.code === 'ERR_STREAM_PREMATURE_CLOSE') return 'client_closed';
   if (state.deadlineHit) return 'upstream_timeout';
+  if ((error as Error | undefined)?.name === 'SseLineTooLongError') return 'upstream_malformed';
   const code = (error as { code?: string } | undefined)?.code;
   if (code === 'UND_ERR_BODY_TIMEOUT') return 'upstream_idle_timeout';
   if (code === 'ERR_SWITCHBOARD_IDLE') return 'upstream_idle_timeout';
   return 'upstream_reset';
 }
 
+/** Client-side endings: status 499 in the record, nobody left to tell. */
+const CLIENT_OUTCOMES = new Set(['client_closed', 'client_stalled']);
+
+function statusFor(outcome: string): number {
+  if (CLIENT_OUTCOMES.has(outcome)) return 499;
+  if (outcome === 'upstream_timeout') return 504;
+  return outcome === 'shutdown' ? 503 : 502;
+}
+
 /** Mutable facts about a request in flight, read by callbacks. */
 interface ExchangeState {
   clientClosed: boolean;
+  clientStalled: boolean;
   deadlineHit: boolean;
   settled: boolean;
+  endReason: EndReason | undefined;
 }
 
 /**
@@ -90,7 +125,7 @@ export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest
   }
 
   const call = buildForwardCall({ ...request, requestId, requestedModel, model: plan.model, stream });
-  const state: ExchangeState = { clientClosed: false, deadlineHit: false, settled: false };
+  const state: ExchangeState = { clientClosed: false, clientStalled: false, deadlineHit: false, settled: false, endReason: undefined };
   const controller = new AbortController();
   const onClientAbort = () => {
     state.clientClosed = true;
@@ -101,10 +136,16 @@ export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest
     state.deadlineHit = true;
     controller.abort();
   }, deps.config.timeouts.totalMs);
+  const leave = deps.live.add((reason) => {
+    state.endReason = reason;
+    controller.abort();
+  });
   const cleanup = () => {
     clearTimeout(deadline);
+    leave();
     clientSignal?.removeEventListener('abort', onClientAbort);
   };
+  deps.recorder.begin(buildPendingRecord(context));
 
   let result: FailoverResult;
   try {
@@ -112,15 +153,20 @@ export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest
   } catch (caught) {
     cleanup();
     const error = caught instanceof SwitchboardError ? caught : new SwitchboardError('internal', 'Internal server error', { cause: caught, expose: false });
-    const finalError = state.clientClosed ? new SwitchboardError('client_closed', 'Client closed the request.') : state.deadlineHit ? new SwitchboardError('upstream_timeout', 'The upstream did not answer in time.') : error;
+    const finalError = failureBeforeResponse(error, state);
     const reason = error.details?.['reason'];
-    record({ status: finalError.status, outcome: finalError.code, attempts: Number(error.details?.['attempts'] ?? 0), errorClass: typeof reason === 'string' ? reason : error.code });
+    record({ status: finalError.status, outcome: state.endReason ?? finalError.code, attempts: Number(error.details?.['attempts'] ?? 0), errorClass: typeof reason === 'string' ? reason : error.code });
     throw finalError;
   }
 
   const ttfbMs = Date.now() - context.startedAt;
   const isSse = (result.response.headers['content-type'] ?? '').startsWith('text/event-stream');
+  const credentials = credentialsOf(call.apiKey, result.target);
+  // Error bodies are where upstreams reflect what they were sent; a masked body changes length.
+  const secrets = !isSse && result.response.status >= 400 ? credentials : [];
+  const headers = clientHeaders(result.response.headers, { credentials, dropLength: secrets.length > 0 });
   const tap = new UsageTap({
+    secrets,
     isSse,
     stripUsageChunk: call.streamUsageBody !== undefined,
     expectDone: isSse && result.response.status < 400 && USAGE_PATHS.has(request.path) && result.target.kind === 'upstream',
@@ -140,10 +186,38 @@ export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest
       return;
     }
     const outcome = classifyBodyError(error, state);
-    settle({ status: outcome === 'client_closed' ? 499 : 502, outcome, errorClass: outcome });
-    if (outcome !== 'client_closed') deps.log.warn({ requestId, target: result.target.id, reason: outcome }, 'upstream body failed mid-way');
+    settle({ status: statusFor(outcome), outcome, errorClass: outcome });
+    if (!CLIENT_OUTCOMES.has(outcome)) deps.log.warn({ requestId, target: result.target.id, reason: outcome }, 'upstream body failed mid-way');
   });
-  return { requestId, target: result.target, attempts: result.attempts, status: result.response.status, headers: result.response.headers, isSse, body: tap, ttfbMs, abort: onClientAbort };
+  return {
+    requestId,
+    target: result.target,
+    attempts: result.attempts,
+    status: result.response.status,
+    headers,
+    isSse,
+    body: tap,
+    ttfbMs,
+    abort: onClientAbort,
+    stall: () => {
+      state.clientStalled = true;
+      controller.abort();
+    },
+    describeFailure: (error) => {
+      const outcome = classifyBodyError(error, state);
+      return { outcome, message: FAILURE_MESSAGES[outcome] ?? 'The upstream failed.' };
+    },
+  };
+}
+
+/** The error a client gets when nothing was sent yet, by what ended the exchange. */
+function failureBeforeResponse(error: SwitchboardError, state: ExchangeState): SwitchboardError {
+  if (state.endReason === 'shutdown') {
+    return new SwitchboardError('overloaded', 'Switchboard is shutting down; retry the request.', { headers: { 'retry-after': '1' } });
+  }
+  if (state.clientClosed) return new SwitchboardError('client_closed', 'Client closed the request.');
+  if (state.deadlineHit) return new SwitchboardError('upstream_timeout', 'The upstream did not answer in time.');
+  return error;
 }
 
 function noTargetError(requestedModel: string | undefined): SwitchboardError {

@@ -64,7 +64,7 @@ export async function handleProxyRequest(deps: ExchangeDeps & { limiter: InFligh
       abort.signal,
     ).finally(() => reply.raw.off('close', onClose));
     Object.assign(request.logContext, { target: exchange.target.id, attempts: exchange.attempts, ttfbMs: exchange.ttfbMs });
-    await relayToClient(reply, exchange);
+    await relayToClient(reply, exchange, { maxBufferedBytes: deps.config.maxBufferedBytes, clientStallMs: deps.config.timeouts.clientStallMs });
     const tokens = exchange.body.usage?.totalTokens;
     if (tokens !== undefined) request.logContext.tokens = tokens;
   } finally {

@@ -9,7 +9,11 @@ import type { Gateway } from './gateway.js';
 import { InProcessGateway } from './gateway-service.js';
 import { GatewayKeys } from './keys/gateway-keys.js';
 import { ModelCatalog } from './model-catalog.js';
+import { installDrain } from './drain.js';
+import { LiveExchanges } from './live-exchanges.js';
 import { InFlightLimiter } from './proxy.js';
+import { openBackgroundWriter } from './records/background-writer.js';
+import { InstanceLease } from './records/instance-lease.js';
 import { UsageRecorder } from './records/recorder.js';
 import { RecordsRepository } from './records/records-repository.js';
 import { Router, type ModelTargets } from './router.js';
@@ -37,6 +41,8 @@ export interface GatewayService {
   readonly catalog: ModelCatalog;
   readonly budget: RetryBudget;
   readonly limiter: InFlightLimiter;
+  readonly live: LiveExchanges;
+  readonly lease: InstanceLease;
   readonly upstreams: UpstreamsRepository;
   readonly records: RecordsRepository;
   /** Set when a gateway key was generated at this start; print it once. */
@@ -46,26 +52,34 @@ export interface GatewayService {
 
 export async function createGatewayService(options: GatewayServiceOptions): Promise<GatewayService> {
   const { config, store, log } = options;
+  const writer = openBackgroundWriter(store);
   const upstreams = new UpstreamsRepository(store.db);
-  const records = new RecordsRepository(store.db);
-  const pool = new UpstreamPool(config.gateway, upstreams);
+  const records = new RecordsRepository(store.db, writer.db);
+  // Counters are written in the background, so through the connection that never blocks on a lock.
+  const pool = new UpstreamPool(config.gateway, new UpstreamsRepository(writer.db));
   await pool.reload();
   const { keys, generatedKey } = await GatewayKeys.open(store.db, config.gateway.authorization ?? []);
-  const recorder = new UsageRecorder(records, config.gateway.records, { log, onFlush: () => pool.flushCounters() });
+  const lease = new InstanceLease(writer.db, { heartbeatMs: config.gateway.records.heartbeatMs, log });
+  await lease.start();
+  const recorder = new UsageRecorder(records, config.gateway.records, { log, instanceId: lease.id, onFlush: () => pool.flushCounters() });
   const router = new Router({ pool, policy: createPolicy(config.gateway.policy), aliases: config.gateway.modelAliases, modelTargets: options.modelTargets ?? [] });
   const catalog = new ModelCatalog(pool, { aliases: config.gateway.modelAliases, modelTargets: options.modelTargets ?? [], keyFor: (id) => pool.keyFor(id) });
   const budget = new RetryBudget();
   const limiter = new InFlightLimiter(config.server.maxInFlight);
-  const gateway = new InProcessGateway({ config: config.gateway, router, observer: pool, budget, recorder, log }, catalog);
+  const live = new LiveExchanges();
+  const gateway = new InProcessGateway({ config: config.gateway, router, observer: pool, budget, recorder, log, live }, catalog);
   const reloadTimer = setInterval(() => {
     pool.reload().catch((error: unknown) => log.warn({ err: error }, 'upstream reload failed'));
   }, POOL_RELOAD_MS);
   reloadTimer.unref();
   return {
-    gateway, keys, pool, recorder, router, catalog, budget, limiter, upstreams, records, generatedKey,
+    gateway, keys, pool, recorder, router, catalog, budget, limiter, live, lease, upstreams, records, generatedKey,
     async close() {
       clearInterval(reloadTimer);
+      live.endAll('shutdown');
       await recorder.close();
+      await lease.stop();
+      await writer.close();
       await pool.close();
     },
   };
@@ -75,6 +89,7 @@ export async function createGatewayService(options: GatewayServiceOptions): Prom
 export async function registerGateway(app: FastifyInstance, deps: { config: Config; service: GatewayService }): Promise<void> {
   const { config, service } = deps;
   app.decorateRequest('principal', undefined);
+  installDrain(app, { config, live: service.live });
   app.get('/health', async () => ({ status: 'ok' }));
   const proxyDeps = {
       config: config.gateway,
@@ -82,6 +97,7 @@ export async function registerGateway(app: FastifyInstance, deps: { config: Conf
       observer: service.pool,
       budget: service.budget,
       recorder: service.recorder,
+      live: service.live,
       keys: service.keys,
       catalog: service.catalog,
       limiter: service.limiter,
@@ -93,7 +109,12 @@ export async function registerGateway(app: FastifyInstance, deps: { config: Conf
     await app.register((scope) => registerProxyRoutes(scope, { ...proxyDeps, log: scope.log }), { prefix });
   }
   await app.register(
-    (scope) => registerAdminRoutes(scope, { keys: service.keys, upstreams: service.upstreams, records: service.records, pool: service.pool }),
+    (scope) => registerAdminRoutes(scope, { keys: service.keys, upstreams: service.upstreams, records: service.records, pool: service.pool, runtime: () => runtimeFigures(service) }),
     { prefix: '/admin' },
   );
+}
+
+/** Figures for /admin/debug/runtime: what a soak run samples to prove memory stays flat (R6). */
+function runtimeFigures(service: GatewayService): Record<string, number> {
+  return { exchangesInFlight: service.live.size, requestsInFlight: service.limiter.current, recordsQueued: service.recorder.pending, recordMarkers: service.recorder.inFlight };
 }

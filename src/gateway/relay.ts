@@ -1,50 +1,126 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
+import { SwitchboardError } from '../platform/errors.js';
 import type { StartedExchange } from './exchange.js';
-import { sseErrorEvent } from './openai-errors.js';
+import { openAiErrorBody, sseErrorEvent } from './openai-errors.js';
 
-/** Why an SSE stream ended with an error event, by the record's outcome. */
-const STREAM_FAILURES: Readonly<Record<string, string>> = {
-  upstream_idle_timeout: 'The upstream stopped sending data.',
-  upstream_timeout: 'The upstream did not finish in time.',
-  upstream_reset: 'The upstream connection was lost.',
-};
+export interface RelayLimits {
+  /** Bytes queued for a slow client before the target read pauses; also the most of a plain body held back (R7). */
+  readonly maxBufferedBytes: number;
+  /** A client that takes nothing off its queue for this long is stalled (F11). */
+  readonly clientStallMs: number;
+}
+
+type Headers = Record<string, string | number | string[]>;
+
+/** The error a plain (non-SSE) body that failed before we sent anything becomes. */
+function plainFailure(outcome: string, message: string): SwitchboardError {
+  if (outcome === 'shutdown') return new SwitchboardError('overloaded', message, { headers: { 'retry-after': '1' } });
+  if (outcome === 'upstream_timeout' || outcome === 'upstream_idle_timeout') return new SwitchboardError('upstream_timeout', message);
+  return new SwitchboardError('upstream_error', message);
+}
 
 /**
- * Sends the target's status, headers and body to the client as they arrive, with back-pressure
- * (a slow reader pauses the upstream read), and cancels the target when the client leaves.
- * A stream that fails after its first byte ends with one in-band error event and no [DONE].
+ * Back-pressure with a stall guard: once `maxBufferedBytes` wait for a slow reader the target read
+ * pauses (undici then stops reading its socket, so the upstream is slowed, not buffered); a client
+ * that makes no progress for `clientStallMs` gets the target cancelled and its socket closed.
  */
-export function relayToClient(reply: FastifyReply, exchange: StartedExchange): Promise<void> {
+function pump(raw: ServerResponse, exchange: StartedExchange, limits: RelayLimits): (chunk: Buffer) => void {
+  const body = exchange.body;
+  let stallTimer: NodeJS.Timeout | undefined;
+  let queuedAtCheck = 0;
+  // Progress, not emptiness, is what counts: a slow reader still takes bytes off the queue.
+  const checkStall = () => {
+    const queued = raw.writableLength;
+    if (queued < queuedAtCheck) {
+      queuedAtCheck = queued;
+      stallTimer = setTimeout(checkStall, limits.clientStallMs);
+      return;
+    }
+    stallTimer = undefined;
+    exchange.stall();
+    raw.destroy();
+  };
+  raw.on('drain', () => {
+    clearTimeout(stallTimer);
+    stallTimer = undefined;
+    body.resume();
+  });
+  raw.on('close', () => clearTimeout(stallTimer));
+  return (chunk) => {
+    // write() says false past the socket's own 16 KiB mark; we let the queue grow to our cap.
+    if (raw.write(chunk) || raw.writableLength < limits.maxBufferedBytes) return;
+    body.pause();
+    if (stallTimer) return;
+    queuedAtCheck = raw.writableLength;
+    stallTimer = setTimeout(checkStall, limits.clientStallMs);
+  };
+}
+
+/**
+ * Sends the target's status, headers and body to the client; a client that leaves cancels the
+ * target at once. SSE goes out as it arrives; a stream that fails after its first byte ends with
+ * one in-band error event and no [DONE]. A plain body is held back up to `maxBufferedBytes`, so a
+ * target that fails mid-body still gets the client a whole OpenAI error instead of a cut
+ * response (R1); only a larger body is streamed, and cut if it fails.
+ */
+export function relayToClient(reply: FastifyReply, exchange: StartedExchange, limits: RelayLimits): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
-  const headers: Record<string, string | number | string[]> = {};
-  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value;
-  Object.assign(headers, exchange.headers, { 'x-request-id': exchange.requestId });
-  if (exchange.isSse) headers['x-accel-buffering'] = 'no';
-  raw.writeHead(exchange.status, headers);
-  if (exchange.isSse) raw.flushHeaders();
+  const base: Headers = { 'x-request-id': exchange.requestId };
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) base[name] = value;
+  const headers: Headers = { ...base, ...exchange.headers, 'x-request-id': exchange.requestId };
   const body = exchange.body;
+  const write = pump(raw, exchange, limits);
+  let held: Buffer[] | undefined;
+  let heldBytes = 0;
+  const startBody = () => {
+    raw.writeHead(exchange.status, headers);
+    for (const part of held ?? []) write(part);
+    held = undefined;
+  };
+  if (exchange.isSse) {
+    headers['x-accel-buffering'] = 'no';
+    raw.writeHead(exchange.status, headers);
+    raw.flushHeaders();
+  } else {
+    // Sent with the length of what we actually hold, or chunked once the body outgrows the hold.
+    delete headers['content-length'];
+    held = [];
+  }
+
   return new Promise<void>((resolve) => {
     raw.on('close', () => {
       if (!raw.writableFinished) exchange.abort();
       resolve();
     });
-    raw.on('drain', () => body.resume());
     body.on('data', (chunk: Buffer) => {
-      if (!raw.write(chunk)) body.pause();
+      if (!held) return write(chunk);
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes > limits.maxBufferedBytes) startBody();
     });
     body.on('end', () => {
-      if (body.endedEarly) raw.end(sseErrorEvent('The upstream closed the stream before it was complete.', 'upstream_incomplete'));
+      if (held) {
+        // RFC 9110 §8.6: no Content-Length on 204/304.
+        if (exchange.status !== 204 && exchange.status !== 304) headers['content-length'] = heldBytes;
+        raw.writeHead(exchange.status, headers);
+        raw.end(Buffer.concat(held));
+      } else if (body.endedEarly) raw.end(sseErrorEvent('The upstream closed the stream before it was complete.', 'upstream_incomplete'));
       else raw.end();
     });
-    body.on('error', (error: Error & { code?: string }) => {
+    body.on('error', (error) => {
       if (raw.destroyed) return;
-      if (!exchange.isSse) {
-        raw.destroy();
-        return;
-      }
-      const code = error.code === 'UND_ERR_BODY_TIMEOUT' ? 'upstream_idle_timeout' : 'upstream_reset';
-      raw.end(sseErrorEvent(STREAM_FAILURES[code] ?? 'The upstream failed.', code));
+      const failure = exchange.describeFailure(error);
+      if (exchange.isSse) raw.end(sseErrorEvent(failure.message, failure.outcome));
+      else if (held) sendPlainError(raw, plainFailure(failure.outcome, failure.message), base);
+      else raw.destroy();
     });
   });
+}
+
+function sendPlainError(raw: ServerResponse, error: SwitchboardError, base: Headers): void {
+  const text = JSON.stringify(openAiErrorBody(error));
+  raw.writeHead(error.status, { ...base, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...error.headers });
+  raw.end(text);
 }

@@ -61,6 +61,17 @@ export interface RecordTable {
   total_tokens: number | null;
   body: string;
   response: string;
+  /** The instance that wrote a `pending` row (RELIABILITY F20). */
+  instance_id: Generated<string | null>;
+  /** 1 when the tokens were counted by the gateway because the upstream sent no usage (R4). */
+  usage_estimated: Generated<number>;
+}
+
+/** Live gateway instances; one silent for 3 heartbeats is considered dead. Times from the database clock. */
+export interface GatewayInstanceTable {
+  id: string;
+  started_at: number;
+  heartbeat_at: number;
 }
 
 export interface GatewayTables {
@@ -68,4 +79,5 @@ export interface GatewayTables {
   openai_upstreams: UpstreamTable;
   gateway_keys: GatewayKeyTable;
   records: RecordTable;
+  gateway_instances: GatewayInstanceTable;
 }

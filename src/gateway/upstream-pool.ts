@@ -168,8 +168,20 @@ export class UpstreamPool implements AttemptObserver {
   async flushCounters(): Promise<void> {
     const pending: UpstreamCounterDelta[] = [];
     for (const [id, delta] of this.deltas) if (id > 0) pending.push({ id, ...delta });
+    const taken = this.deltas;
     this.deltas = new Map();
-    await this.repository.applyCounters(pending);
+    try {
+      await this.repository.applyCounters(pending);
+    } catch (error) {
+      // Keep the counts for the next flush instead of losing them to a locked or restarting store.
+      for (const [id, delta] of taken) {
+        const current = this.deltaFor(id);
+        current.success += delta.success;
+        current.failed += delta.failed;
+        current.lastSuccessAt = Math.max(current.lastSuccessAt, delta.lastSuccessAt);
+      }
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

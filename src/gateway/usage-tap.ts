@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { SseParser, type SseEvent } from '../platform/sse.js';
+import { SseLineTooLongError, SseParser, type SseEvent } from '../platform/sse.js';
 
 export interface Usage {
   readonly promptTokens: number;
@@ -15,11 +15,35 @@ export interface UsageTapOptions {
   readonly expectDone: boolean;
   /** Most response text kept for the record. */
   readonly maxCaptureChars: number;
-  /** Largest non-stream body parsed for usage. */
+  /** Largest non-stream body parsed for usage (and held back for masking). */
   readonly maxJsonBytes: number;
+  /**
+   * Our own credentials, masked wherever a plain body reflects them: upstream error bodies are
+   * untrusted and some echo the key they were sent (OWASP API10, LiteLLM #24902, RELIABILITY S3).
+   */
+  readonly secrets?: readonly { readonly secret: string; readonly mask: string }[];
+}
+
+/** Replaces every occurrence of each secret in `buffer` with its mask. */
+export function maskSecrets(buffer: Buffer, secrets: readonly { readonly secret: string; readonly mask: string }[]): Buffer {
+  let result = buffer;
+  for (const { secret, mask } of secrets) {
+    if (result.indexOf(secret) === -1) continue;
+    const parts: Buffer[] = [];
+    let start = 0;
+    for (let found = result.indexOf(secret); found !== -1; found = result.indexOf(secret, start)) {
+      parts.push(result.subarray(start, found), Buffer.from(mask));
+      start = found + Buffer.byteLength(secret);
+    }
+    parts.push(result.subarray(start));
+    result = Buffer.concat(parts);
+  }
+  return result;
 }
 
 const BOUNDARY = /\r\n\r\n|\n\n|\r\r/g;
+/** The SSE parser's own line cap; one event held back whole may not grow past it either (F9). */
+const MAX_EVENT_BYTES = 4 * 1024 * 1024;
 
 function readUsage(value: unknown): Usage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
@@ -48,7 +72,8 @@ function isUsageOnlyChunk(data: string): boolean {
 /**
  * Watches response bytes on their way to the client: learns token usage and the response text
  * for the record without re-serialising anything (bytes out = bytes in, except the usage-only
- * chunk we added ourselves). When `stripUsageChunk` is on, output is released per whole event.
+ * chunk we added ourselves). SSE output is released per whole event, so a stream that breaks
+ * mid-event never leaves half an event in front of the error event that ends it (R1).
  */
 export class UsageTap extends Transform {
   usage: Usage | undefined;
@@ -56,6 +81,8 @@ export class UsageTap extends Transform {
   sawDone = false;
   /** Set when the upstream ended an SSE stream without `[DONE]`. */
   endedEarly = false;
+  /** SSE events with non-empty content: the token estimate when no usage block arrives (R4). */
+  contentEvents = 0;
   private readonly parser = new SseParser();
   private pending: Buffer = Buffer.alloc(0);
   private jsonParts: Buffer[] = [];
@@ -67,12 +94,8 @@ export class UsageTap extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
-      if (!this.options.isSse) this.captureJson(chunk);
-      else if (this.options.stripUsageChunk) this.releaseWholeEvents(chunk);
-      else {
-        this.observe(this.parser.push(chunk));
-        this.push(chunk);
-      }
+      if (this.options.isSse) this.releaseWholeEvents(chunk);
+      else this.captureJson(chunk);
       callback();
     } catch (error) {
       callback(error as Error);
@@ -81,40 +104,57 @@ export class UsageTap extends Transform {
 
   override _flush(callback: TransformCallback): void {
     if (this.options.isSse) {
-      if (this.pending.length > 0) {
-        this.observe(this.parser.push(this.pending));
-        this.push(this.pending);
-      }
+      const tail = this.pending;
+      this.observe(this.parser.push(tail));
       this.observe(this.parser.end());
       if (this.options.expectDone && !this.sawDone) this.endedEarly = true;
+      // An unfinished last event is passed on byte-exact, unless an error event follows it.
+      else if (tail.length > 0) this.push(tail);
     } else if (this.jsonBytes <= this.options.maxJsonBytes) {
-      this.observeJson(Buffer.concat(this.jsonParts).toString('utf8'));
+      const whole = Buffer.concat(this.jsonParts);
+      this.observeJson(whole.toString('utf8'));
+      if (this.isMasking) this.push(maskSecrets(whole, this.options.secrets ?? []));
     }
     this.jsonParts = [];
     callback();
   }
 
+  private get isMasking(): boolean {
+    return (this.options.secrets?.length ?? 0) > 0;
+  }
+
+  /** Plain bodies are passed on as they come, or held whole (bounded) when secrets must be masked. */
   private captureJson(chunk: Buffer): void {
+    const wasWithinCap = this.jsonBytes <= this.options.maxJsonBytes;
     this.jsonBytes += chunk.length;
-    if (this.jsonBytes <= this.options.maxJsonBytes) this.jsonParts.push(chunk);
-    else this.jsonParts = [];
-    this.push(chunk);
+    if (this.jsonBytes <= this.options.maxJsonBytes) {
+      this.jsonParts.push(chunk);
+      if (!this.isMasking) this.push(chunk);
+      return;
+    }
+    // Past the cap: release what was held and go on chunk by chunk (best effort for a huge body).
+    if (this.isMasking && wasWithinCap) this.push(maskSecrets(Buffer.concat(this.jsonParts), this.options.secrets ?? []));
+    this.jsonParts = [];
+    this.push(this.isMasking ? maskSecrets(chunk, this.options.secrets ?? []) : chunk);
   }
 
   private releaseWholeEvents(chunk: Buffer): void {
+    // What was held back has no boundary yet; only its last 3 bytes can start one with the new chunk.
+    const scanFrom = Math.max(0, this.pending.length - 3);
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    const text = this.pending.toString('latin1');
+    const text = this.pending.toString('latin1', scanFrom);
     let start = 0;
     BOUNDARY.lastIndex = 0;
     for (let match = BOUNDARY.exec(text); match; match = BOUNDARY.exec(text)) {
-      const end = match.index + match[0].length;
+      const end = scanFrom + match.index + match[0].length;
       const raw = this.pending.subarray(start, end);
       const events = this.parser.push(raw);
       this.observe(events);
-      if (!events.some((event) => isUsageOnlyChunk(event.data))) this.push(raw);
+      if (!this.options.stripUsageChunk || !events.some((event) => isUsageOnlyChunk(event.data))) this.push(raw);
       start = end;
     }
     this.pending = this.pending.subarray(start);
+    if (this.pending.length > MAX_EVENT_BYTES) throw new SseLineTooLongError(MAX_EVENT_BYTES);
   }
 
   private observe(events: readonly SseEvent[]): void {
@@ -129,7 +169,10 @@ export class UsageTap extends Transform {
       this.usage = readUsage(json['usage']) ?? this.usage;
       const choice = (json['choices'] as { delta?: { content?: unknown } }[] | undefined)?.[0];
       const content = choice?.delta?.content;
-      if (typeof content === 'string') this.capture(content);
+      if (typeof content === 'string' && content !== '') {
+        this.contentEvents++;
+        this.capture(content);
+      }
     }
   }
 

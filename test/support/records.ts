@@ -4,10 +4,13 @@ import type { TestApp } from './start-app.js';
 
 export type RecordRow = Selectable<RecordTable>;
 
-/** Waits (bounded) until the recorder has written the row for `id`. */
+/**
+ * Waits (bounded) until the recorder has written the terminal row for `id` (a request that outlives
+ * a flush first shows up as a `pending` marker, RELIABILITY F20).
+ */
 export async function waitForRecord(app: TestApp, id: string): Promise<RecordRow> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const row = await app.app.store.db.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await app.app.store.db.selectFrom('records').selectAll().where('id', '=', id).where('outcome', '!=', 'pending').executeTakeFirst();
     if (row) return row;
     await new Promise((resolve) => setTimeout(resolve, 30));
   }

@@ -25,12 +25,40 @@ export type Step =
       /** Write these exact byte chunks instead of events. */
       raw?: (string | Buffer)[];
       headers?: Record<string, string>;
+      /** Wait this long before sending the response headers. */
+      headersDelayMs?: number;
+      /** Insert a malformed piece before event N (RELIABILITY F9). */
+      malformedAt?: { index: number; kind: MalformedKind };
+      /** Wait for 'drain' when a write is refused, so `eventsSent` counts what the gateway took. */
+      respectBackpressure?: boolean;
     }
+  /** 302 to another URL (SSRF: the gateway must not follow it). */
+  | { kind: 'redirect'; location: string; status?: number }
   /** Accept the request and never answer (first-byte timeout). */
   | { kind: 'silent' }
   /** Destroy the socket before any response. */
   | { kind: 'reset' }
-  | { kind: 'handler'; handle: (request: RecordedRequest, response: ServerResponse) => void };
+  | { kind: 'handler'; handle: (request: RecordedRequest, response: ServerResponse) => void }
+  /** Pick the step from the request itself (concurrent scenarios where arrival order is not fixed). */
+  | { kind: 'choose'; pick: (request: RecordedRequest) => Step };
+
+/** Broken SSE pieces the gateway must survive: bad JSON, a missing blank line, a 10 MiB line, invalid UTF-8. */
+export type MalformedKind = 'bad-json' | 'no-blank-line' | 'huge-line' | 'invalid-utf8';
+
+const HUGE_LINE_BYTES = 10 * 1024 * 1024;
+
+function malformedPiece(kind: MalformedKind): string | Buffer {
+  switch (kind) {
+    case 'bad-json':
+      return 'data: {"choices":[{"index":0,"delta":{"content":"x"}\n\n';
+    case 'no-blank-line':
+      return `data: ${JSON.stringify(chunk('glued'))}\n`;
+    case 'huge-line':
+      return `data: ${'x'.repeat(HUGE_LINE_BYTES)}\n\n`;
+    case 'invalid-utf8':
+      return Buffer.concat([Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"},"finish_reason":null}]}\n\n')]);
+  }
+}
 
 export interface RecordedRequest {
   readonly method: string;
@@ -43,9 +71,22 @@ export interface RecordedRequest {
   abortedAt?: number;
   /** Events written before the end or abort. */
   eventsSent: number;
+  /** The ledger id: `x-request-id`, else the body's `user` (RELIABILITY §3.2). */
+  readonly requestId: string | undefined;
+  /** Which scripted server saw it (`name` given at start). */
+  readonly upstream: string;
+  /** When the response headers went out. */
+  firstByteAt?: number;
+  /** Events with non-empty `delta.content` actually written: the tokens produced (R4). */
+  contentSent: number;
+  /** `completion_tokens` of the usage block sent, if one was. */
+  tokensBilled?: number;
+  /** Whether the answer was complete (stream with [DONE], or a whole JSON body). */
+  completed: boolean;
 }
 
 export interface ScriptedUpstream {
+  readonly name: string;
   readonly url: string;
   readonly port: number;
   readonly requests: RecordedRequest[];
@@ -107,7 +148,7 @@ export function defaultStep(request: RecordedRequest): Step {
     return { kind: 'json', body: { object: 'list', data: [{ id: 'gpt-test', object: 'model', owned_by: 'scripted' }] } };
   }
   if (request.url.endsWith('/embeddings')) {
-    const inputs: string[] = Array.isArray(json?.input) ? json.input : [String(json?.input ?? '')];
+    const inputs: string[] = (Array.isArray(json?.input) ? json.input : [json?.input ?? '']).map((input: unknown) => (typeof input === 'string' ? input : JSON.stringify(input)));
     return {
       kind: 'json',
       body: { object: 'list', model, data: inputs.map((input, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(input) })), usage: { prompt_tokens: inputs.length, total_tokens: inputs.length } },
@@ -121,14 +162,25 @@ export function defaultStep(request: RecordedRequest): Step {
   return { kind: 'sse', events };
 }
 
+/** Ledger bookkeeping for one written SSE event payload. */
+function noteEvent(request: RecordedRequest, payload: string | object): void {
+  const json = typeof payload === 'string' ? undefined : (payload as any);
+  if (typeof json?.choices?.[0]?.delta?.content === 'string' && json.choices[0].delta.content !== '') request.contentSent++;
+  if (typeof json?.usage?.completion_tokens === 'number') request.tokensBilled = json.usage.completion_tokens;
+}
+
 async function play(step: Step, request: RecordedRequest, response: ServerResponse): Promise<void> {
   switch (step.kind) {
     case 'json':
     case 'text': {
       if (step.delayMs) await sleep(step.delayMs);
+      if (isAborted(request)) return;
       const body = step.kind === 'json' ? JSON.stringify(step.body) : step.body;
       response.writeHead(step.status ?? 200, { 'content-type': step.kind === 'json' ? 'application/json' : 'text/plain', ...step.headers });
-      response.end(body);
+      request.firstByteAt = Date.now();
+      const usage = step.kind === 'json' ? (step.body as any)?.usage : undefined;
+      if (typeof usage?.completion_tokens === 'number') request.tokensBilled = usage.completion_tokens;
+      response.end(body, () => { request.completed = true; });
       return;
     }
     case 'silent':
@@ -136,23 +188,49 @@ async function play(step: Step, request: RecordedRequest, response: ServerRespon
     case 'reset':
       response.socket?.destroy();
       return;
+    case 'redirect':
+      response.writeHead(step.status ?? 302, { location: step.location });
+      response.end();
+      return;
     case 'handler':
       step.handle(request, response);
       return;
     case 'sse':
       await playSse(step, request, response);
+      return;
+    case 'choose':
+      await play(step.pick(request), request, response);
   }
 }
 
 // Read through a function: the flag is set by a 'close' listener while we await.
 const isAborted = (request: RecordedRequest) => request.abortedAt !== undefined;
 
+function writeWithBackpressure(response: ServerResponse, piece: string | Buffer, wait: boolean): Promise<void> | undefined {
+  if (response.write(piece) || !wait) return undefined;
+  return new Promise((resolve) => {
+    const done = () => { response.off('drain', done); response.off('close', done); resolve(); };
+    response.on('drain', done);
+    response.on('close', done);
+  });
+}
+
 async function playSse(step: Extract<Step, { kind: 'sse' }>, request: RecordedRequest, response: ServerResponse): Promise<void> {
+  if (step.headersDelayMs) {
+    await sleep(step.headersDelayMs);
+    if (isAborted(request)) return;
+  }
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...step.headers });
   response.flushHeaders();
-  const pieces = step.raw ?? step.events.map((event) => `data: ${typeof event === 'string' ? event : JSON.stringify(event)}\n\n`);
+  request.firstByteAt = Date.now();
+  const payloads: (string | object | undefined)[] = step.raw ? step.raw.map(() => undefined) : step.events;
+  const pieces: (string | Buffer)[] = step.raw ?? step.events.map((event) => `data: ${typeof event === 'string' ? event : JSON.stringify(event)}\n\n`);
+  if (step.malformedAt) {
+    pieces.splice(step.malformedAt.index, 0, malformedPiece(step.malformedAt.kind));
+    payloads.splice(step.malformedAt.index, 0, undefined);
+  }
   for (let index = 0; index < pieces.length; index++) {
-    if (request.abortedAt !== undefined) return;
+    if (isAborted(request)) return;
     if (step.stallAfter === index) return;
     if (step.resetAfter === index) { response.socket?.destroy(); return; }
     if (step.closeAfter === index) { response.end(); return; }
@@ -160,15 +238,36 @@ async function playSse(step: Extract<Step, { kind: 'sse' }>, request: RecordedRe
       await sleep(step.intervalMs);
       if (isAborted(request)) return;
     }
-    response.write(pieces[index]);
+    const pending = writeWithBackpressure(response, pieces[index]!, step.respectBackpressure === true);
     request.eventsSent++;
+    const payload = payloads[index];
+    if (payload !== undefined) noteEvent(request, payload);
+    if (pending) await pending;
   }
   if (step.stallAfter !== undefined && step.stallAfter >= pieces.length) return;
+  if (isAborted(request)) return;
   if (step.done ?? true) response.write('data: [DONE]\n\n');
-  response.end();
+  response.end(() => { request.completed = step.done ?? true; });
 }
 
-export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
+/** The ledger id of a request: the client's x-request-id, else the OpenAI `user` field. */
+function ledgerId(headers: IncomingMessage['headers'], json: any): string | undefined {
+  const header = headers['x-request-id'];
+  if (typeof header === 'string' && header !== '') return header;
+  return typeof json?.user === 'string' ? json.user : undefined;
+}
+
+export interface ScriptedUpstreamOptions {
+  /** Ledger name of this server. @default "upstream" */
+  readonly name?: string;
+  /** Drop each request's body once answered (long soak runs keep only the ledger fields). */
+  readonly slim?: boolean;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+}
+
+export async function startScriptedUpstream(options: ScriptedUpstreamOptions = {}): Promise<ScriptedUpstream> {
+  const name = options.name ?? 'upstream';
   const queue: Step[] = [];
   const requests: RecordedRequest[] = [];
   let fallback: Step | undefined;
@@ -179,17 +278,28 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
       const body = Buffer.concat(parts);
       let json: any;
       try { json = JSON.parse(body.toString('utf8')); } catch { json = undefined; }
-      const request: RecordedRequest = { method: incoming.method ?? 'GET', url: incoming.url ?? '/', headers: incoming.headers, body, json, receivedAt: Date.now(), eventsSent: 0 };
+      const request: RecordedRequest = {
+        method: incoming.method ?? 'GET', url: incoming.url ?? '/', headers: incoming.headers, body, json, receivedAt: Date.now(), eventsSent: 0,
+        requestId: ledgerId(incoming.headers, json), upstream: name, contentSent: 0, completed: false,
+      };
       requests.push(request);
       response.on('close', () => { if (!response.writableFinished) request.abortedAt = Date.now(); });
       const step = queue.shift() ?? fallback ?? defaultStep(request);
-      play(step, request, response).catch(() => response.destroy());
+      play(step, request, response)
+        .catch(() => response.destroy())
+        .finally(() => {
+          if (!options.slim) return;
+          const slim = request as { body: Buffer; json: unknown };
+          slim.body = Buffer.alloc(0);
+          slim.json = undefined;
+        });
     });
   });
   server.keepAliveTimeout = 1_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
+    name,
     url: `http://127.0.0.1:${port}`,
     port,
     requests,

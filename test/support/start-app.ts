@@ -8,8 +8,9 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createPostgresSchema, type StoreKind } from './stores.js';
 
-/** The gateway key test apps accept unless a test sets its own. */
-export const TEST_KEY = 'sk-test-gateway-key';
+import { TEST_KEY } from './test-key.js';
+
+export { TEST_KEY };
 export const AUTH = { authorization: `Bearer ${TEST_KEY}` } as const;
 
 export interface StartAppOptions {

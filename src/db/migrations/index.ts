@@ -1,5 +1,8 @@
 import type { Migration } from 'kysely';
 import * as gateway from './0001-gateway.js';
+import * as gatewayReliability from './0002-gateway-reliability.js';
+import * as chat from './0040-chat.js';
+import * as rag from './0060-rag.js';
 
 /**
  * Every migration in its one global order. Number ranges per capability keep parallel work apart:
@@ -7,4 +10,7 @@ import * as gateway from './0001-gateway.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001-gateway': gateway,
+  '0002-gateway-reliability': gatewayReliability,
+  '0040-chat': chat,
+  '0060-rag': rag,
 };

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
 import { SwitchboardError, publicMessage, toSwitchboardError } from '../../platform/errors.js';
 import { authenticateGatewayKey } from '../keys/authenticate.js';
@@ -12,6 +13,8 @@ export interface AdminDeps {
   readonly upstreams: UpstreamsRepository;
   readonly records: RecordsRepository;
   readonly pool: UpstreamPool;
+  /** Gateway figures (in-flight, queued records) for /admin/debug/runtime. */
+  readonly runtime: () => Readonly<Record<string, number>>;
 }
 
 /** Seed 001 returns the last 100 records. */
@@ -110,4 +113,13 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     return { message: 'success' };
   });
   app.get('/request_records', async () => (await deps.records.latest(RECORDS_PAGE)).map(recordView));
+  // Soak runs sample this (RELIABILITY R6). `?gc=1` collects first, only in a process started with
+  // --expose-gc (bench runs); otherwise it is ignored.
+  app.get<{ Querystring: { gc?: string } }>('/debug/runtime', async (request) => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const collected = request.query.gc === '1' && gc !== undefined;
+    if (collected) gc();
+    const heap = getHeapStatistics();
+    return { collected, memory: process.memoryUsage(), heap: { used: heap.used_heap_size, total: heap.total_heap_size, limit: heap.heap_size_limit }, gateway: deps.runtime() };
+  });
 }

@@ -75,17 +75,23 @@ export class UpstreamsRepository {
     await this.db.updateTable('openai_upstreams').set({ deleted_at: Date.now() }).where('id', '=', id).where('deleted_at', 'is', null).execute();
   }
 
+  /** All or nothing, so a failed flush can be retried without counting anything twice. */
   async applyCounters(deltas: readonly UpstreamCounterDelta[]): Promise<void> {
-    for (const delta of deltas) {
-      await this.db
-        .updateTable('openai_upstreams')
-        .set((eb) => ({
-          success_count: eb('success_count', '+', delta.success),
-          failed_count: eb('failed_count', '+', delta.failed),
-          ...(delta.lastSuccessAt > 0 ? { last_call_success_time: delta.lastSuccessAt } : {}),
-        }))
-        .where('id', '=', delta.id)
-        .execute();
-    }
+    if (deltas.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const delta of deltas) await this.applyCounter(trx, delta);
+    });
+  }
+
+  private async applyCounter(db: Kysely<Database>, delta: UpstreamCounterDelta): Promise<void> {
+    await db
+      .updateTable('openai_upstreams')
+      .set((eb) => ({
+        success_count: eb('success_count', '+', delta.success),
+        failed_count: eb('failed_count', '+', delta.failed),
+        ...(delta.lastSuccessAt > 0 ? { last_call_success_time: delta.lastSuccessAt } : {}),
+      }))
+      .where('id', '=', delta.id)
+      .execute();
   }
 }

@@ -10,26 +10,61 @@ export interface RecorderSettings {
 /** Work done on each flush besides writing rows (e.g. upstream counters). */
 export type FlushHook = () => Promise<void>;
 
+export interface RecorderOptions {
+  readonly log: FastifyBaseLogger;
+  /** Stamped on every row, so a killed instance's `pending` rows can be found (F20). */
+  readonly instanceId?: string | undefined;
+  readonly onFlush?: FlushHook | undefined;
+}
+
+interface PendingMarker {
+  readonly row: NewRecord;
+  written: boolean;
+}
+
+/** A store that keeps failing is retried less and less often, up to this interval. */
+const MAX_BACKOFF_MS = 30_000;
+/** `close()` tries this many times (a lock may be about to go away) before giving up. */
+const CLOSE_ATTEMPTS = 4;
+
 /**
  * Usage records are written off the hot path: `record()` only enqueues; a timer writes batches.
- * A failed write keeps the rows and retries on the next tick; `close()` flushes everything (R5).
+ * A failed write keeps the rows and retries with backoff; `close()` flushes everything (R5).
+ * A request still running at a flush, older than half a flush interval, gets a `pending` marker
+ * row, replaced by its terminal row later; after a hard kill those markers are what
+ * reconciliation turns into `aborted`. Short requests never write a marker, so a SIGKILL loses
+ * at most the requests of the last 1.5 flush intervals (R5), at almost no cost per request.
  */
 export class UsageRecorder {
   private queue: NewRecord[] = [];
+  private readonly markers = new Map<string, PendingMarker>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> | undefined;
   private dropped = 0;
+  private failures = 0;
+  private retryAt = 0;
 
   constructor(
     private readonly repository: RecordsRepository,
     private readonly settings: RecorderSettings,
-    private readonly options: { log: FastifyBaseLogger; onFlush?: FlushHook },
+    private readonly options: RecorderOptions,
   ) {
-    this.timer = setInterval(() => void this.flush(), settings.flushIntervalMs);
+    this.timer = setInterval(() => {
+      if (Date.now() >= this.retryAt) void this.flush();
+    }, settings.flushIntervalMs);
     this.timer.unref();
   }
 
+  /** A request started; its marker is written only if it is still running at the next flush. */
+  begin(row: NewRecord): void {
+    if (this.markers.size >= this.settings.maxQueued) return;
+    row.instance_id = this.options.instanceId ?? null;
+    this.markers.set(row.id, { row, written: false });
+  }
+
   record(entry: NewRecord): void {
+    this.markers.delete(entry.id);
+    entry.instance_id = this.options.instanceId ?? null;
     if (this.queue.length >= this.settings.maxQueued) {
       // Bounded memory beats an unbounded queue while the store is down; say so loudly.
       this.queue.shift();
@@ -37,11 +72,17 @@ export class UsageRecorder {
       this.options.log.warn({ dropped: this.dropped }, 'usage record queue full; oldest record dropped');
     }
     this.queue.push(entry);
-    if (this.queue.length >= this.settings.batchSize) void this.flush();
+    if (this.queue.length >= this.settings.batchSize && Date.now() >= this.retryAt) void this.flush();
   }
 
+  /** Terminal rows not yet written. */
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** Requests in flight (markers, written or not). */
+  get inFlight(): number {
+    return this.markers.size;
   }
 
   /** Writes everything queued so far; concurrent callers share one flush. */
@@ -55,19 +96,44 @@ export class UsageRecorder {
   private async drain(): Promise<void> {
     try {
       await this.options.onFlush?.();
-      while (this.queue.length > 0) {
-        const batch = this.queue.slice(0, this.settings.batchSize);
-        await this.repository.insertMany(batch);
-        this.queue.splice(0, batch.length);
-      }
     } catch (error) {
-      this.options.log.warn({ err: error, queued: this.queue.length }, 'usage record write failed; will retry');
+      this.options.log.warn({ err: error }, 'flush hook failed; will retry');
+    }
+    try {
+      const bornBefore = Date.now() - this.settings.flushIntervalMs / 2;
+      const markers = [...this.markers.values()].filter((marker) => !marker.written && marker.row.created_at <= bornBefore);
+      if (markers.length > 0) {
+        await this.repository.insertPending(markers.map((marker) => marker.row));
+        for (const marker of markers) marker.written = true;
+      }
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.settings.batchSize);
+        try {
+          await this.repository.insertMany(batch);
+        } catch (error) {
+          this.queue.unshift(...batch);
+          throw error;
+        }
+      }
+      this.failures = 0;
+      this.retryAt = 0;
+    } catch (error) {
+      this.failures++;
+      this.retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, this.settings.flushIntervalMs * 2 ** (this.failures - 1));
+      // One line per doubling of the backoff, not one per tick, while the store is down.
+      if ((this.failures & (this.failures - 1)) === 0) {
+        this.options.log.warn({ err: error, queued: this.queue.length, failures: this.failures }, 'usage record write failed; will retry');
+      }
     }
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.flush();
-    if (this.queue.length > 0) await this.flush();
+    for (let attempt = 0; attempt < CLOSE_ATTEMPTS; attempt++) {
+      await this.flush();
+      if (this.queue.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    }
+    this.options.log.error({ lost: this.queue.length }, 'usage records could not be written before exit');
   }
 }

@@ -1,0 +1,71 @@
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/schema.js';
+import { SwitchboardError } from '../platform/errors.js';
+import type { LiveExchanges } from './live-exchanges.js';
+import { openAiErrorBody } from './openai-errors.js';
+import { openAiPath } from './proxy.js';
+
+/** In-flight requests get the drain budget minus this reserve; the reserve covers the last flush. */
+export function drainDeadlineMs(drainTimeoutMs: number): number {
+  return Math.max(0, drainTimeoutMs - Math.min(2_000, drainTimeoutMs / 4));
+}
+
+/** How often connections that carry no request are looked for while draining. */
+const SWEEP_MS = 100;
+
+/** Node sets `_httpMessage` on a socket while a response is being produced on it. */
+const isBusy = (socket: Socket) => (socket as Socket & { _httpMessage?: unknown })._httpMessage != null;
+
+/**
+ * Node's server.close() reaps idle keep-alive sockets once, and stops its headersTimeout checks;
+ * a socket that has sent nothing yet (a pre-connect, a slowloris) or turns idle after that would
+ * hold the close forever. While draining, such sockets are closed as they appear.
+ */
+function sweepIdleSockets(app: FastifyInstance): () => void {
+  const sockets = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  let timer: NodeJS.Timeout | undefined;
+  return () => {
+    const sweep = () => {
+      for (const socket of sockets) if (!isBusy(socket)) socket.destroy();
+    };
+    sweep();
+    timer ??= setInterval(sweep, SWEEP_MS);
+    timer.unref();
+    app.server.once('close', () => clearInterval(timer));
+  };
+}
+
+/**
+ * Graceful stop (RELIABILITY F19): once Fastify starts closing, new requests get a 503 in their
+ * surface's shape and /health fails; requests in flight may finish until the drain deadline, then
+ * the rest are ended cleanly (error event / 503) so their records are written before exit.
+ */
+export function installDrain(app: FastifyInstance, deps: { config: Config; live: LiveExchanges }): void {
+  let deadline: NodeJS.Timeout | undefined;
+  const startSweeping = sweepIdleSockets(app);
+  app.addHook('preClose', async () => {
+    deps.live.isDraining = true;
+    deadline = setTimeout(() => deps.live.endAll('shutdown'), drainDeadlineMs(deps.config.server.drainTimeoutMs));
+    deadline.unref();
+    // After Fastify's own close steps have run in this tick.
+    setImmediate(startSweeping);
+  });
+  app.addHook('onClose', async () => clearTimeout(deadline));
+  app.addHook('onRequest', async (request, reply) => {
+    if (!deps.live.isDraining) return;
+    void reply.code(503).header('connection', 'close').header('retry-after', '1').type('application/json');
+    const { path } = openAiPath(request.url);
+    if (path.startsWith('/v1/') || path === '/v1') {
+      await reply.send(openAiErrorBody(new SwitchboardError('overloaded', 'Switchboard is shutting down; retry the request.')));
+    } else {
+      // Other surfaces keep Fastify's own drain answer (return503OnClosing), unchanged.
+      await reply.send({ error: 'Service Unavailable', message: 'Service Unavailable', statusCode: 503 });
+    }
+    return reply;
+  });
+}
