@@ -27,7 +27,7 @@ const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
 export async function openStore(config: Config['database'], cwd = '.'): Promise<Store> {
-  return config.url ? openPostgres(config.url, config.poolMax) : openSqlite(resolve(cwd, config.sqlitePath));
+  return config.url ? openPostgres(config.url, config.poolMax) : openSqlite(config.sqlitePath === ':memory:' ? ':memory:' : resolve(cwd, config.sqlitePath));
 }
 
 function openSqlite(file: string): Store {
