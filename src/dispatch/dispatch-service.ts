@@ -11,12 +11,6 @@ import { ReplyHub } from './reply-hub.js';
 import { registerReplyRoutes, sendCancel } from './reply-routes.js';
 import { WorkerTarget } from './worker-target.js';
 
-/**
- * The gateway's own non-stream deadline (gateway.timeouts.totalMs) would answer 504 first when it
- * equals TIMEOUT; the worker target answers the seed's 408 this much earlier instead.
- */
-const DEADLINE_MARGIN_MS = 250;
-
 export interface DispatchServiceOptions {
   readonly config: Config;
   readonly log: FastifyBaseLogger;
@@ -31,12 +25,6 @@ export interface DispatchService {
   /** Hand to createGatewayService({ modelTargets: [..] }). */
   readonly modelTargets: ModelTargets;
   close(): Promise<void>;
-}
-
-function nonStreamDeadline(config: Config): number {
-  const gatewayTotal = config.gateway.timeouts.totalMs;
-  const cap = gatewayTotal > DEADLINE_MARGIN_MS ? gatewayTotal - DEADLINE_MARGIN_MS : gatewayTotal;
-  return Math.min(config.dispatch.timeoutMs, cap);
 }
 
 /** Opens the broker (lazily connected: the server starts even while the broker is away). */
@@ -57,7 +45,7 @@ export function createDispatchService(options: DispatchServiceOptions): Dispatch
     listenHost: config.server.host,
     addresses: options.addresses,
   });
-  const targetSettings = { timeoutMs: nonStreamDeadline(config), streamIdleMs: settings.streamIdleMs, keepAliveMs: settings.keepAliveMs };
+  const targetSettings = { timeoutMs: settings.timeoutMs, streamIdleMs: settings.streamIdleMs, keepAliveMs: settings.keepAliveMs };
   const modelTargets = new FleetModels(settings.models, (model) => new WorkerTarget(model, { broker, hub, endpoint, settings: targetSettings, log }));
   if (settings.models.length > 0) log.info({ broker: broker.kind, models: settings.models }, 'worker fleet models');
   if (settings.models.length > 0 && settings.brokerUrl === undefined) {

@@ -132,7 +132,10 @@ export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest
     controller.abort();
   };
   clientSignal?.addEventListener('abort', onClientAbort, { once: true });
-  const deadline = stream ? undefined : setTimeout(() => {
+  // Worker-fleet targets enforce seed 000's own TIMEOUT (answered with its 408 body); the
+  // gateway's total deadline must not cut them short with a 504.
+  const hasOwnDeadline = plan.targets.every((target) => target.kind === 'worker');
+  const deadline = stream || hasOwnDeadline ? undefined : setTimeout(() => {
     state.deadlineHit = true;
     controller.abort();
   }, deps.config.timeouts.totalMs);

@@ -31,6 +31,9 @@ forEachBroker((broker) => {
           'dispatch.streamIdleMs': 700,
           'dispatch.maxReplyBytes': 64 * 1024,
           'gateway.records.flushIntervalMs': 20,
+          // Shorter than TIMEOUT on purpose: a worker-served request is bounded by the seed's
+          // TIMEOUT (its 408 body), never cut short by the gateway's total deadline (a 504).
+          'gateway.timeouts.totalMs': 300,
         },
       });
       sim = await WorkerSim.start({ brokerUrl: url, model });
