@@ -22,7 +22,7 @@ import { freePort } from './lib/free-port.js';
 import { machineLine } from './lib/machine.js';
 import { markdownTable } from './lib/markdown.js';
 import { soakScript } from './lib/soak-script.js';
-import { closedLoop, pacedLoop, type SoakClient } from './lib/soak-load.js';
+import { closeIdleConnections, closedLoop, pacedLoop, soakDispatcher, type SoakClient } from './lib/soak-load.js';
 import { openFds, readRuntime, rssSlopeMiBPerMinute, startSampler } from './lib/soak-memory.js';
 import { repoPath } from './lib/paths.js';
 import { writeBenchmarks } from './write-benchmarks.js';
@@ -58,14 +58,14 @@ async function main(): Promise<void> {
   );
   const port = await freePort();
   const gateway = await startChildServer({ name: 'switchboard', entry: buildSwitchboard((line) => console.error(line)), args: ['-addr', `127.0.0.1:${port}`], env: { AUTHORIZATION: TEST_KEY }, cwd: dir, port, nodeArgs: ['--expose-gc'] });
-  const client: SoakClient = { url: gateway.origin, entries: [] };
+  const client: SoakClient = { url: gateway.origin, entries: [], dispatcher: soakDispatcher() };
   const started = Date.now();
   try {
     const log = (line: string) => console.error(`[soak ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`);
     log(`warm-up (gateway pid ${gateway.pid})`);
     await closedLoop(client, { phase: 'warm', concurrency: 8, until: Date.now() + 5_000, maxRequests: 50_000, stream: false, content: 'chunks=5' });
+    const baselineFds = await settledFds(client, gateway.pid);
     const baseline = await readRuntime(gateway.origin, TEST_KEY, true);
-    const baselineFds = openFds(gateway.pid);
     const sampler = startSampler({ origin: gateway.origin, key: TEST_KEY, pid: gateway.pid, intervalMs: SIZES.sampleMs });
     const measuredFrom = Date.now();
 
@@ -84,9 +84,8 @@ async function main(): Promise<void> {
     sampler.stop();
     log('drain, then GC');
     await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const endFds = await settledFds(client, gateway.pid);
     const end = await readRuntime(gateway.origin, TEST_KEY, true);
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
-    const endFds = openFds(gateway.pid);
 
     const rows = readRows(join(dir, 'data/switchboard.sqlite'));
     const verdict = checkLedger({ client: client.entries, upstream: upstreams.flatMap((upstream) => upstream.requests), rows });
@@ -116,6 +115,16 @@ async function main(): Promise<void> {
     await Promise.all(upstreams.map((upstream: ScriptedUpstream) => upstream.close()));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Upstream sockets idle in Switchboard's pools close within this (the upstreams' 5 s keep-alive). */
+const IDLE_SOCKET_SETTLE_MS = 6_000;
+
+/** Open fds of the gateway with the load's keep-alive sockets closed and idle upstream sockets gone. */
+async function settledFds(client: SoakClient, pid: number): Promise<number> {
+  await closeIdleConnections(client);
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SOCKET_SETTLE_MS));
+  return openFds(pid);
 }
 
 interface RowFigures {

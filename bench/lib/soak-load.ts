@@ -1,3 +1,4 @@
+import { Agent, type Dispatcher } from 'undici';
 import { classify } from '../../test/support/ledger.js';
 import { ledgerRequest, type ClientEntry } from '../../test/support/ledger-client.js';
 
@@ -10,6 +11,23 @@ export interface SoakClient {
   readonly url: string;
   /** Every finished request, classified. */
   readonly entries: ClientEntry[];
+  /** The load's own connection pool, closed by closeIdleConnections(). */
+  dispatcher: Dispatcher;
+}
+
+export function soakDispatcher(): Dispatcher {
+  return new Agent({ keepAliveTimeout: 1_000, headersTimeout: 0, bodyTimeout: 0 });
+}
+
+/**
+ * Closes the load's keep-alive sockets (and starts a fresh pool). Switchboard advertises a 72 s
+ * keep-alive, so without this an fd count taken after a phase counts the client's idle sockets,
+ * not what Switchboard itself holds.
+ */
+export async function closeIdleConnections(client: SoakClient): Promise<void> {
+  const old = client.dispatcher;
+  client.dispatcher = soakDispatcher();
+  await old.close();
 }
 
 /** The harness deadline for one request (longest stream + the gateway's idle timeout + margin). */
@@ -24,7 +42,7 @@ export function chatBody(stream: boolean, content: string): Record<string, unkno
 /** Sends one request, classifies it, keeps the slim entry. */
 export async function sendOne(client: SoakClient, options: { phase: string; stream: boolean; content: string }): Promise<void> {
   const id = `soak-${options.phase}-${sequence++}`;
-  const entry = await ledgerRequest({ url: client.url, id, body: chatBody(options.stream, options.content), deadlineMs: REQUEST_DEADLINE_MS });
+  const entry = await ledgerRequest({ url: client.url, id, body: chatBody(options.stream, options.content), deadlineMs: REQUEST_DEADLINE_MS, dispatcher: client.dispatcher });
   client.entries.push({ id, path: entry.path, stream: entry.stream, status: entry.status, headers: {}, body: '', events: [], end: entry.end, kind: classify(entry) });
 }
 
