@@ -4,6 +4,7 @@ import type { BrowserTokens } from './browser-tokens.js';
 import { reduceChatBody } from './chat-body.js';
 import { relayResponse } from './relay-response.js';
 import { requirePrincipal } from './require-principal.js';
+import { upstreamIdentity } from './upstream-identity.js';
 
 export interface ChatRouteDeps {
   readonly gateway: Gateway;
@@ -29,6 +30,7 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDeps): vo
       path: '/v1/chat/completions',
       body: { model: body.model, stream: body.stream, messages: body.messages },
       principal: { kind: 'browser', id: principal.id },
+      headers: upstreamIdentity(principal),
       ip: request.ip,
       signal: gone.signal,
     });

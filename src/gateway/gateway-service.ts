@@ -15,7 +15,7 @@ export class InProcessGateway implements Gateway {
         method: 'POST',
         path: request.path,
         search: '',
-        headers: { 'content-type': 'application/json', accept: request.body['stream'] === true ? 'text/event-stream' : 'application/json' },
+        headers: { ...request.headers, 'content-type': 'application/json', accept: request.body['stream'] === true ? 'text/event-stream' : 'application/json' },
         body,
         json: request.body,
         principal: request.principal,

@@ -10,6 +10,8 @@ export interface GatewayRequest {
   /** Upstream key to use instead of the upstream's own (chat conversation api_key). */
   readonly apiKey?: string | undefined;
   readonly ip?: string | undefined;
+  /** Extra headers for the target, lower-case (seed 003's `userid`); credentials are still dropped. */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
   /** Aborting cancels the upstream call; a record with outcome `client_closed` is written. */
   readonly signal: AbortSignal;
 }

@@ -10,6 +10,7 @@ import type { ConversationLocks } from './conversation-locks.js';
 import type { ConversationStore, StoredConversation, StoredMessage } from './conversation-store.js';
 import { decorateListing } from './listing.js';
 import { branchTo, currentNode } from './message-tree.js';
+import { upstreamIdentity } from '../upstream-identity.js';
 
 export interface LocalConversationsDeps {
   readonly store: ConversationStore;
@@ -110,6 +111,7 @@ export class LocalConversations implements ConvBackend {
           path: '/v1/chat/completions',
           body: { model: conversation.model, stream: true, messages: [...branch, question].map((message) => ({ role: message.role, content: message.content })) },
           principal: { kind: 'browser', id: principal.id },
+          headers: upstreamIdentity(principal),
           ip: request.ip,
           signal: gone.signal,
         })
