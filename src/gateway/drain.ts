@@ -56,16 +56,19 @@ export function installDrain(app: FastifyInstance, deps: { config: Config; live:
     setImmediate(startSweeping);
   });
   app.addHook('onClose', async () => clearTimeout(deadline));
-  app.addHook('onRequest', async (request, reply) => {
-    if (!deps.live.isDraining) return;
+  // Callback style: while not draining this costs one check, not a promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!deps.live.isDraining) {
+      done();
+      return;
+    }
     void reply.code(503).header('connection', 'close').header('retry-after', '1').type('application/json');
     const { path } = openAiPath(request.url);
     if (path.startsWith('/v1/') || path === '/v1') {
-      await reply.send(openAiErrorBody(new SwitchboardError('overloaded', 'Switchboard is shutting down; retry the request.')));
+      void reply.send(openAiErrorBody(new SwitchboardError('overloaded', 'Switchboard is shutting down; retry the request.')));
     } else {
       // Other surfaces keep Fastify's own drain answer (return503OnClosing), unchanged.
-      await reply.send({ error: 'Service Unavailable', message: 'Service Unavailable', statusCode: 503 });
+      void reply.send({ error: 'Service Unavailable', message: 'Service Unavailable', statusCode: 503 });
     }
-    return reply;
   });
 }

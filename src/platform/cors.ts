@@ -7,18 +7,24 @@ export interface CorsRule {
   /** Status for any OPTIONS request on this surface; undefined = no special handling. */
   readonly optionsStatus: number | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  /** `headers` as entries, computed once: they are set on every request. */
+  readonly headerEntries: readonly (readonly [string, string])[];
+}
+
+function withEntries(rule: Omit<CorsRule, 'headerEntries'>): CorsRule {
+  return { ...rule, headerEntries: Object.entries(rule.headers) };
 }
 
 const BROWSER_PATHS = new Set(['/chat', '/conv', '/event']);
 
 export const CORS_RULES: readonly CorsRule[] = [
-  {
+  withEntries({
     // Seed 003: /token has no CORS and no OPTIONS handling.
     matches: (path) => path === '/token',
     optionsStatus: undefined,
     headers: {},
-  },
-  {
+  }),
+  withEntries({
     matches: (path) => BROWSER_PATHS.has(path),
     optionsStatus: 204,
     headers: {
@@ -27,8 +33,8 @@ export const CORS_RULES: readonly CorsRule[] = [
       'access-control-allow-methods': 'GET, POST, OPTIONS, PUT, DELETE',
       'access-control-allow-credentials': 'true',
     },
-  },
-  {
+  }),
+  withEntries({
     matches: (path) => path.startsWith('/api/') && !path.startsWith('/api/v1/'),
     optionsStatus: 204,
     headers: {
@@ -39,11 +45,11 @@ export const CORS_RULES: readonly CorsRule[] = [
       'access-control-expose-headers': 'Content-Length',
       'access-control-max-age': '43200',
     },
-  },
+  }),
 ];
 
 /** Seed 001's global middleware: every other path, OPTIONS answered 200 with no auth check. */
-const FALLBACK_RULE: CorsRule = {
+const FALLBACK_RULE: CorsRule = withEntries({
   matches: () => true,
   optionsStatus: 200,
   headers: {
@@ -51,7 +57,7 @@ const FALLBACK_RULE: CorsRule = {
     'access-control-allow-methods': 'POST, GET, OPTIONS, PUT, DELETE, PATCH',
     'access-control-allow-headers': 'Origin, Authorization, Content-Type',
   },
-};
+});
 
 export function corsRuleFor(url: string): CorsRule {
   const query = url.indexOf('?');

@@ -1,4 +1,4 @@
-import type { LoggerOptions } from 'pino';
+import { levels, type LoggerOptions } from 'pino';
 
 /**
  * Paths pino censors in every line: credentials in headers, and any field that names a secret
@@ -26,6 +26,13 @@ export function stripQuery(url: string): string {
   const index = url.indexOf('?');
   return index === -1 ? url : `${url.slice(0, index)}?…`;
 }
+
+/** Whether a logger at `level` writes info lines (`silent` and unknown levels write none). */
+export function isInfoEnabled(logger: { readonly level: string }): boolean {
+  return (levels.values[logger.level] ?? Infinity) <= INFO_LEVEL;
+}
+
+const INFO_LEVEL = levels.values['info'] ?? 30;
 
 export interface LoggerSettings {
   readonly level: string;

@@ -20,24 +20,55 @@ export const AUTH_MESSAGES = {
  * the rest trimmed of spaces must equal one of the keys. Both failures are 403 as in the seed.
  */
 export async function authenticateGatewayKey(keys: GatewayKeys, header: string | undefined): Promise<Principal> {
+  return checkGatewayKey(keys, header);
+}
+
+/** `authenticateGatewayKey` that answers without a promise for a key from config; throws when refused. */
+function checkGatewayKey(keys: GatewayKeys, header: string | undefined): Principal | Promise<Principal> {
   if (header?.startsWith('Bearer') !== true) {
     throw new SwitchboardError('forbidden', AUTH_MESSAGES.notBearer, { details: { authFailure: 'not_bearer' } });
   }
   const token = header.slice(6).replace(/^ +| +$/g, '');
-  const principal = token ? await keys.verify(token) : undefined;
+  const principal = token ? keys.verifyFast(token) : undefined;
+  return principal instanceof Promise ? principal.then(requirePrincipal) : requirePrincipal(principal);
+}
+
+function requirePrincipal(principal: Principal | undefined): Principal {
   if (!principal) throw new SwitchboardError('forbidden', AUTH_MESSAGES.wrongKey, { details: { authFailure: 'wrong_key' } });
   return principal;
 }
 
-/** onRequest hook factory for /v1: sets request.principal or answers 403 through the error handler. */
+/**
+ * onRequest hook factory for /v1: sets request.principal or answers 403 through the error handler.
+ * Callback style, so a key from config costs no promise per request.
+ */
 export function gatewayKeyHook(keys: GatewayKeys, options: { noauth: boolean }) {
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    if (request.method === 'OPTIONS') return;
+  const admit = (request: FastifyRequest, principal: Principal): void => {
+    request.principal = principal;
+    request.logContext.principal = principal.id;
+  };
+  return (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    if (request.method === 'OPTIONS') return done();
     if (options.noauth) {
       request.principal = { kind: 'anonymous', id: 'noauth' };
-      return;
+      return done();
     }
-    request.principal = await authenticateGatewayKey(keys, request.headers.authorization);
-    request.logContext.principal = request.principal.id;
+    let checked: Principal | Promise<Principal>;
+    try {
+      checked = checkGatewayKey(keys, request.headers.authorization);
+    } catch (error) {
+      return done(error as Error);
+    }
+    if (!(checked instanceof Promise)) {
+      admit(request, checked);
+      return done();
+    }
+    checked.then(
+      (principal) => {
+        admit(request, principal);
+        done();
+      },
+      (error: unknown) => done(error as Error),
+    );
   };
 }

@@ -47,13 +47,24 @@ export class GatewayKeys {
 
   /** The principal for a presented key, or undefined. */
   async verify(presented: string): Promise<Principal | undefined> {
+    return this.verifyFast(presented);
+  }
+
+  /**
+   * `verify` without a promise when the key is one from config (the common case on /v1): the
+   * principal itself, or a promise when the database must be asked.
+   */
+  verifyFast(presented: string): Principal | Promise<Principal | undefined> {
     const hash = sha256(presented);
     let match: string | undefined;
     for (const entry of this.configured) {
       // Compare every entry so timing does not reveal which one matched.
       if (timingSafeEqual(entry.hash, hash)) match ??= entry.id;
     }
-    if (match) return { kind: 'gateway-key', id: match };
+    return match ? { kind: 'gateway-key', id: match } : this.verifyStored(hash);
+  }
+
+  private async verifyStored(hash: Buffer): Promise<Principal | undefined> {
     const row = await this.db
       .selectFrom('gateway_keys')
       .select('id')
