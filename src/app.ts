@@ -11,6 +11,7 @@ import { createDispatchService, registerDispatch } from './dispatch/index.js';
 import { LocalEmbeddingModels, RagService, registerRag } from './rag/index.js';
 import { buildLoggerOptions } from './platform/logger.js';
 import { installHttpBasics } from './platform/http-server.js';
+import { lazyChildLogger } from './platform/lazy-child-logger.js';
 
 export interface BuildAppOptions {
   readonly config: Config;
@@ -40,6 +41,7 @@ export async function buildApp(options: BuildAppOptions): Promise<SwitchboardApp
     logger: buildLoggerOptions({ level: config.log.level, pretty: config.log.pretty, destination: options.logStream, isTTY: options.isTTY ?? false }),
     // One structured line per request comes from our own onResponse hook (platform/http-server.ts).
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     genReqId: () => randomUUID(),
     requestIdHeader: 'x-request-id',
     bodyLimit: config.server.bodyLimitBytes,
