@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { SwitchboardError } from '../platform/errors.js';
+import type { ClientSignal } from './client-signal.js';
 import { buildPendingRecord, buildRecord, type RecordContext, type RecordOutcome } from './exchange-record.js';
 import { forwardWithFailover, type AttemptObserver, type FailoverResult, type RetryBudget } from './failover.js';
 import { USAGE_PATHS, buildForwardCall } from './forward-call.js';
@@ -110,7 +111,7 @@ interface ExchangeState {
  * Authenticate → resolve model → pick targets → forward with failover → tap the body → record.
  * The single request path for /v1 and for in-process callers (chat, RAG, browser).
  */
-export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest, clientSignal?: AbortSignal): Promise<StartedExchange> {
+export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest, clientSignal?: ClientSignal): Promise<StartedExchange> {
   const requestId = request.requestId ?? randomUUID();
   const requestedModel = typeof request.json?.['model'] === 'string' ? request.json['model'] : request.model;
   const stream = request.json?.['stream'] === true;
@@ -148,7 +149,7 @@ export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest
     leave();
     clientSignal?.removeEventListener('abort', onClientAbort);
   };
-  deps.recorder.begin(buildPendingRecord(context));
+  deps.recorder.begin({ id: requestId, createdAt: context.startedAt, buildRow: () => buildPendingRecord(context) });
 
   let result: FailoverResult;
   try {

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SwitchboardError } from '../platform/errors.js';
 import { CREDENTIAL_HEADERS, HOP_BY_HOP, filterHeaders } from '../platform/http-headers.js';
+import { clientCloseSignal } from './client-signal.js';
 import { startExchange, type ExchangeDeps } from './exchange.js';
 import { relayToClient } from './relay.js';
 import { readProxyBody } from './request-body.js';
@@ -43,10 +44,6 @@ export async function handleProxyRequest(deps: ExchangeDeps & { limiter: InFligh
     const { json, model } = readProxyBody(body, contentType);
     const { path, search } = openAiPath(request.url);
     request.logContext.model = model;
-    const abort = new AbortController();
-    // A client that leaves while we still wait for the target cancels it too.
-    const onClose = () => { if (!reply.raw.writableFinished) abort.abort(); };
-    reply.raw.on('close', onClose);
     const exchange = await startExchange(
       deps,
       {
@@ -61,8 +58,9 @@ export async function handleProxyRequest(deps: ExchangeDeps & { limiter: InFligh
         principal: request.principal ?? { kind: 'anonymous', id: 'anonymous' },
         ip: request.ip,
       },
-      abort.signal,
-    ).finally(() => reply.raw.off('close', onClose));
+      // A client that leaves while we still wait for the target cancels it too.
+      clientCloseSignal(reply.raw),
+    );
     Object.assign(request.logContext, { target: exchange.target.id, attempts: exchange.attempts, ttfbMs: exchange.ttfbMs });
     await relayToClient(reply, exchange, { maxBufferedBytes: deps.config.maxBufferedBytes, clientStallMs: deps.config.timeouts.clientStallMs });
     const tokens = exchange.body.usage?.totalTokens;

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { SwitchboardError } from '../platform/errors.js';
 import { SEED_MESSAGES } from './openai-errors.js';
 
@@ -21,9 +22,11 @@ export function readProxyBody(body: Buffer, contentType: string): ReadBody {
   if (body.length === 0) return { json: undefined, model: undefined };
   if (contentType.startsWith('multipart/form-data')) return { json: undefined, model: checkModel(multipartField(body, 'model')) };
   if (!contentType.includes('json') && contentType !== '') return { json: undefined, model: undefined };
+  // Invalid UTF-8 is refused, not replaced with U+FFFD; isUtf8 checks it natively without a decoder per request.
+  if (!isUtf8(body)) throw invalidJson();
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    value = JSON.parse(body.toString('utf8'));
   } catch {
     throw invalidJson();
   }

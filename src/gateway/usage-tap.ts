@@ -83,7 +83,8 @@ export class UsageTap extends Transform {
   endedEarly = false;
   /** SSE events with non-empty content: the token estimate when no usage block arrives (R4). */
   contentEvents = 0;
-  private readonly parser = new SseParser();
+  // Built on first use: a plain JSON body (most calls) never needs one.
+  private sseParser: SseParser | undefined;
   private pending: Buffer = Buffer.alloc(0);
   private jsonParts: Buffer[] = [];
   private jsonBytes = 0;
@@ -117,6 +118,10 @@ export class UsageTap extends Transform {
     }
     this.jsonParts = [];
     callback();
+  }
+
+  private get parser(): SseParser {
+    return (this.sseParser ??= new SseParser());
   }
 
   private get isMasking(): boolean {

@@ -17,8 +17,15 @@ export interface RecorderOptions {
   readonly onFlush?: FlushHook | undefined;
 }
 
+/** A request in flight: the marker row is built only if a flush finds it still running. */
+export interface PendingStart {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly buildRow: () => NewRecord;
+}
+
 interface PendingMarker {
-  readonly row: NewRecord;
+  readonly start: PendingStart;
   written: boolean;
 }
 
@@ -56,10 +63,9 @@ export class UsageRecorder {
   }
 
   /** A request started; its marker is written only if it is still running at the next flush. */
-  begin(row: NewRecord): void {
+  begin(start: PendingStart): void {
     if (this.markers.size >= this.settings.maxQueued) return;
-    row.instance_id = this.options.instanceId ?? null;
-    this.markers.set(row.id, { row, written: false });
+    this.markers.set(start.id, { start, written: false });
   }
 
   record(entry: NewRecord): void {
@@ -101,9 +107,9 @@ export class UsageRecorder {
     }
     try {
       const bornBefore = Date.now() - this.settings.flushIntervalMs / 2;
-      const markers = [...this.markers.values()].filter((marker) => !marker.written && marker.row.created_at <= bornBefore);
+      const markers = [...this.markers.values()].filter((marker) => !marker.written && marker.start.createdAt <= bornBefore);
       if (markers.length > 0) {
-        await this.repository.insertPending(markers.map((marker) => marker.row));
+        await this.repository.insertPending(markers.map((marker) => ({ ...marker.start.buildRow(), instance_id: this.options.instanceId ?? null })));
         for (const marker of markers) marker.written = true;
       }
       while (this.queue.length > 0) {
