@@ -1,5 +1,4 @@
 import type { Writable } from 'node:stream';
-import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { openStore, type Store } from './db/connect.js';
@@ -12,6 +11,7 @@ import { LocalEmbeddingModels, RagService, registerRag } from './rag/index.js';
 import { buildLoggerOptions } from './platform/logger.js';
 import { installHttpBasics } from './platform/http-server.js';
 import { lazyChildLogger } from './platform/lazy-child-logger.js';
+import { newRequestId } from './platform/request-id.js';
 
 export interface BuildAppOptions {
   readonly config: Config;
@@ -42,7 +42,7 @@ export async function buildApp(options: BuildAppOptions): Promise<SwitchboardApp
     // One structured line per request comes from our own onResponse hook (platform/http-server.ts).
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: lazyChildLogger,
-    genReqId: () => randomUUID(),
+    genReqId: () => newRequestId(),
     requestIdHeader: 'x-request-id',
     bodyLimit: config.server.bodyLimitBytes,
     requestTimeout: config.server.requestTimeoutMs,

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { SwitchboardError } from '../platform/errors.js';
+import { newRequestId } from '../platform/request-id.js';
 import type { ClientSignal } from './client-signal.js';
 import { buildPendingRecord, buildRecord, type RecordContext, type RecordOutcome } from './exchange-record.js';
 import { forwardWithFailover, type AttemptObserver, type FailoverResult, type RetryBudget } from './failover.js';
@@ -112,7 +112,7 @@ interface ExchangeState {
  * The single request path for /v1 and for in-process callers (chat, RAG, browser).
  */
 export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest, clientSignal?: ClientSignal): Promise<StartedExchange> {
-  const requestId = request.requestId ?? randomUUID();
+  const requestId = request.requestId ?? newRequestId();
   const requestedModel = typeof request.json?.['model'] === 'string' ? request.json['model'] : request.model;
   const stream = request.json?.['stream'] === true;
   const plan = deps.router.plan(requestedModel);
