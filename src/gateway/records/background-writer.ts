@@ -2,6 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { Store } from '../../db/connect.js';
+import { withStatementCache } from './statement-cache.js';
 
 /**
  * better-sqlite3 is synchronous: a write that waits for a lock another process holds waits on the
@@ -25,6 +26,6 @@ export function openBackgroundWriter(store: Store): BackgroundWriter {
   }
   const sqlite = new BetterSqlite3(file, { timeout: BACKGROUND_BUSY_TIMEOUT_MS });
   sqlite.pragma('synchronous = NORMAL');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, close: () => db.destroy() };
 }

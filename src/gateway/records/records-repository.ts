@@ -1,18 +1,10 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { RecordTable } from '../tables.js';
+import { TerminalInsert } from './terminal-insert.js';
 
 export type RecordRow = Selectable<RecordTable>;
 export type NewRecord = Insertable<RecordTable>;
-
-/** Columns a terminal row fills in over its `pending` marker (everything but id and created_at). */
-const TERMINAL_COLUMNS = [
-  'ip', 'key_id', 'method', 'path', 'model', 'stream', 'target_id', 'attempts', 'status', 'outcome', 'error_class',
-  'ttfb_ms', 'elapsed_ms', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'body', 'response', 'instance_id', 'usage_estimated',
-] as const;
-
-/** Rows a terminal row may replace: its own marker, or a marker wrongly reconciled while we were alive. */
-const REPLACEABLE_OUTCOMES = ['pending', 'aborted'];
 
 /** The first row per id: a client may reuse an x-request-id, and one statement must not touch a row twice. */
 function firstPerId(rows: readonly NewRecord[]): NewRecord[] {
@@ -22,6 +14,8 @@ function firstPerId(rows: readonly NewRecord[]): NewRecord[] {
 
 export class RecordsRepository {
   /** `writer` may be a separate connection with a short lock wait (SQLite, RELIABILITY F21). */
+  private readonly terminalInsert = new TerminalInsert();
+
   constructor(private readonly db: Kysely<Database>, private readonly writer: Kysely<Database> = db) {}
 
   /**
@@ -30,16 +24,10 @@ export class RecordsRepository {
    */
   async insertMany(rows: readonly NewRecord[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.writer
-      .insertInto('records')
-      .values(firstPerId(rows))
-      .onConflict((conflict) =>
-        conflict
-          .column('id')
-          .doUpdateSet((eb) => Object.fromEntries(TERMINAL_COLUMNS.map((column) => [column, eb.ref(`excluded.${column}`)])))
-          .where('records.outcome', 'in', REPLACEABLE_OUTCOMES),
-      )
-      .execute();
+    const unique = firstPerId(rows);
+    if (unique.length <= 1) return this.terminalInsert.run(this.writer, unique);
+    // Several statements, one transaction: the batch stays as atomic as one statement was.
+    await this.writer.transaction().execute((transaction) => this.terminalInsert.run(transaction, unique));
   }
 
   /** `pending` markers of requests still in flight at a flush (RELIABILITY F20). */
