@@ -14,16 +14,32 @@ const MIN_MASKED_SECRET = 8;
 /** The upstream credentials this call carried, to be masked in a reflected error body. */
 export function credentialsOf(callKey: string | undefined, target: Target): Credential[] {
   const targetKey = 'apiKey' in target && typeof target.apiKey === 'string' ? target.apiKey : undefined;
-  return [...new Set([callKey, targetKey])]
-    .filter((secret): secret is string => secret !== undefined && secret.length >= MIN_MASKED_SECRET)
-    .map((secret) => ({ secret, mask: maskSecret(secret) }));
+  const credentials: Credential[] = [];
+  if (callKey !== undefined && callKey.length >= MIN_MASKED_SECRET) credentials.push(credentialFor(callKey));
+  if (targetKey !== undefined && targetKey !== callKey && targetKey.length >= MIN_MASKED_SECRET) credentials.push(credentialFor(targetKey));
+  return credentials;
+}
+
+/** Masks of the few keys in use, made once each instead of on every response. */
+const CREDENTIALS = new Map<string, Credential>();
+const MAX_CREDENTIALS = 64;
+
+function credentialFor(secret: string): Credential {
+  let credential = CREDENTIALS.get(secret);
+  if (!credential) {
+    if (CREDENTIALS.size >= MAX_CREDENTIALS) CREDENTIALS.clear();
+    credential = { secret, mask: maskSecret(secret) };
+    CREDENTIALS.set(secret, credential);
+  }
+  return credential;
 }
 
 /** Response headers with our credentials masked (an upstream may echo them in any header). */
 function maskHeaders(headers: Readonly<Record<string, string>>, credentials: readonly Credential[]): Readonly<Record<string, string>> {
   if (credentials.length === 0) return headers;
   let masked: Record<string, string> | undefined;
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name] ?? '';
     for (const { secret, mask } of credentials) {
       if (!value.includes(secret)) continue;
       masked ??= { ...headers };
@@ -39,17 +55,21 @@ function maskHeaders(headers: Readonly<Record<string, string>>, credentials: rea
  * must never be able to throw inside the relay, where it would take the process down (API10).
  */
 function sendableHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
-  const isSendable = ([name, value]: [string, string]) => {
-    try {
-      validateHeaderName(name);
-      validateHeaderValue(name, value);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const entries = Object.entries(headers);
-  return entries.every(isSendable) ? headers : Object.fromEntries(entries.filter(isSendable));
+  // Checked in place first: every response pays for this, and almost none has a bad header.
+  for (const name in headers) {
+    if (!isSendable(name, headers[name] ?? '')) return Object.fromEntries(Object.entries(headers).filter(([key, value]) => isSendable(key, value)));
+  }
+  return headers;
+}
+
+function isSendable(name: string, value: string): boolean {
+  try {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function withoutContentLength(headers: Readonly<Record<string, string>>): Record<string, string> {

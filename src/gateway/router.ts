@@ -1,7 +1,7 @@
 import type { BalancePolicy } from './balance/index.js';
 import type { Target } from './target.js';
 import type { UpstreamPool } from './upstream-pool.js';
-import { servesModel } from './upstream-state.js';
+import type { UpstreamState } from './upstream-state.js';
 
 /**
  * Models served by something other than upstreams — the worker fleet, an in-process model —
@@ -49,13 +49,22 @@ export class Router {
       }
     }
     const { pool, policy } = this.options;
-    const candidates = pool.upstreams.filter((upstream) => servesModel(upstream, model));
-    const ordered = policy.order(candidates);
-    const available = ordered.filter((upstream) => upstream.health.isAvailable());
-    const resting = ordered.filter((upstream) => !available.includes(upstream));
-    const targets = [...available, ...(available.length === 0 ? resting.slice(0, 1) : [])]
-      .map((upstream) => pool.targetFor(upstream))
-      .filter((target): target is Target => target !== undefined);
+    const ordered = policy.order(pool.upstreamsServing(model));
+    // One pass, few arrays: this runs for every request (BENCHMARKS.md, gateway section).
+    const targets: Target[] = [];
+    let isAnyAvailable = false;
+    let firstResting: UpstreamState | undefined;
+    for (const upstream of ordered) {
+      if (!upstream.health.isAvailable()) {
+        firstResting ??= upstream;
+        continue;
+      }
+      isAnyAvailable = true;
+      const target = pool.targetFor(upstream);
+      if (target) targets.push(target);
+    }
+    const fallback = !isAnyAvailable && firstResting ? pool.targetFor(firstResting) : undefined;
+    if (fallback) targets.push(fallback);
     return { model, targets };
   }
 }

@@ -4,7 +4,7 @@ import type { AttemptObserver, AttemptVerdict } from './failover.js';
 import { UpstreamHealth } from './health.js';
 import type { Target } from './target.js';
 import { guessProfile, profileFor } from './upstream-profiles.js';
-import type { UpstreamState } from './upstream-state.js';
+import { servesModel, type UpstreamState } from './upstream-state.js';
 import { UpstreamTarget } from './upstream-target.js';
 
 interface PoolEntry {
@@ -53,6 +53,13 @@ export class UpstreamPool implements AttemptObserver {
 
   get upstreams(): UpstreamState[] {
     return [...this.entries.values()].map((entry) => entry.state);
+  }
+
+  /** The upstreams that serve `model` (all of them when it is undefined and they list no models). */
+  upstreamsServing(model: string | undefined): UpstreamState[] {
+    const serving: UpstreamState[] = [];
+    for (const entry of this.entries.values()) if (servesModel(entry.state, model)) serving.push(entry.state);
+    return serving;
   }
 
   targetFor(state: UpstreamState): Target | undefined {

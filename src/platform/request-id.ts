@@ -5,8 +5,6 @@ const POOL_BYTES = 16 * 256;
 const pool = Buffer.alloc(POOL_BYTES);
 let poolOffset = POOL_BYTES;
 
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
-
 /**
  * A new request id: an RFC 9562 UUIDv7 (48-bit ms timestamp, then 74 random bits). Ids are also
  * the records table's primary key, and time-ordered keys land at the right edge of its index: a
@@ -24,10 +22,6 @@ export function newRequestId(now = Date.now()): string {
   bytes.writeUIntBE(now, 0, 6);
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x70; // version 7
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // RFC 9562 variant
-  let text = '';
-  for (let index = 0; index < 16; index++) {
-    if (index === 4 || index === 6 || index === 8 || index === 10) text += '-';
-    text += HEX[bytes[index] ?? 0] ?? '';
-  }
-  return text;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

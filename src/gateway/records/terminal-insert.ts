@@ -29,8 +29,11 @@ function buildInsert(db: Kysely<Database>, rows: readonly NewRecord[]) {
     );
 }
 
-/** Every value of every row in column order, when all rows have exactly these columns set. */
-function flatValues(rows: readonly NewRecord[], columns: readonly string[]): unknown[] | undefined {
+/**
+ * Every value of every row in column order, then the WHERE values: the statement's parameters,
+ * when all rows have exactly these columns set.
+ */
+function flatParameters(rows: readonly NewRecord[], columns: readonly string[]): unknown[] | undefined {
   const values: unknown[] = [];
   for (const row of rows) {
     const record = row as unknown as Record<string, unknown>;
@@ -41,6 +44,7 @@ function flatValues(rows: readonly NewRecord[], columns: readonly string[]): unk
       values.push(value);
     }
   }
+  values.push(...REPLACEABLE_OUTCOMES);
   return values;
 }
 
@@ -63,13 +67,12 @@ export class TerminalInsert {
 
   private async runChunk(db: Kysely<Database>, rows: readonly NewRecord[]): Promise<void> {
     const columns = Object.keys(rows[0] ?? {});
-    const values = flatValues(rows, columns);
-    if (!values) {
+    const parameters = flatParameters(rows, columns);
+    if (!parameters) {
       await buildInsert(db, rows).execute();
       return;
     }
     const shape = `${rows.length}:${columns.join(',')}`;
-    const parameters = [...values, ...REPLACEABLE_OUTCOMES];
     const sql = this.sqlByShape.get(shape);
     if (sql !== undefined) {
       await db.executeQuery(CompiledQuery.raw(sql, parameters));
