@@ -70,7 +70,9 @@ export function relayToClient(reply: FastifyReply, exchange: StartedExchange, li
   const base = baseHeaders(reply, exchange.requestId);
   const headers = responseHeaders(base, exchange);
   const body = exchange.body;
-  const write = pump(raw, exchange, limits);
+  // Set up only when bytes are streamed (SSE, or a body past the hold): most plain bodies never are.
+  let pumpWrite: ((chunk: Buffer) => void) | undefined;
+  const write = (chunk: Buffer) => (pumpWrite ??= pump(raw, exchange, limits))(chunk);
   let held: Buffer[] | undefined;
   let heldBytes = 0;
   const startBody = () => {
@@ -103,7 +105,7 @@ export function relayToClient(reply: FastifyReply, exchange: StartedExchange, li
         // RFC 9110 §8.6: no Content-Length on 204/304.
         if (exchange.status !== 204 && exchange.status !== 304) headers['content-length'] = heldBytes;
         raw.writeHead(exchange.status, headers);
-        raw.end(Buffer.concat(held));
+        endWithHeld(raw, held, heldBytes);
       } else if (body.endedEarly) raw.end(sseErrorEvent('The upstream closed the stream before it was complete.', 'upstream_incomplete'));
       else raw.end();
     });
@@ -115,6 +117,18 @@ export function relayToClient(reply: FastifyReply, exchange: StartedExchange, li
       else raw.destroy();
     });
   });
+}
+
+/**
+ * A small body leaves as a latin1 string (byte for byte the same): Node then joins it to the head
+ * in one socket write, where a Buffer goes through a corked two-chunk writev and its bookkeeping.
+ */
+const SINGLE_WRITE_MAX_BYTES = 16 * 1024;
+
+function endWithHeld(raw: ServerResponse, held: readonly Buffer[], heldBytes: number): void {
+  const whole = held.length === 1 && held[0] ? held[0] : Buffer.concat(held);
+  if (heldBytes <= SINGLE_WRITE_MAX_BYTES) raw.end(whole.toString('latin1'), 'latin1');
+  else raw.end(whole);
 }
 
 /** What Fastify's hooks set on the reply (CORS), after our request id. */
