@@ -69,7 +69,7 @@ describe('POST /chat', () => {
     const seen = upstream.requests.at(-1)!;
     expect(seen.url).toBe('/v1/chat/completions');
     expect(seen.headers.authorization).toBe('Bearer sk-upstream-key');
-    expect(seen.headers.userid).toBe('chat-user');
+    expect(seen.headers['userid']).toBe('chat-user');
     expect(seen.json).toEqual({ model: 'gpt-test', stream: false, messages: [{ role: 'user', content: 'only this' }] });
     expect(JSON.stringify(seen.headers)).not.toContain(token);
     const recorded = () => app.app.store.db.selectFrom('records').select(['key_id', 'path', 'outcome']).where('key_id', '=', 'browser:chat-user').execute();
@@ -86,7 +86,7 @@ describe('POST /chat', () => {
       const response = await postChat(app, { authorization: await getToken(app, id), body: { model: 'gpt-test', stream: false, messages: MESSAGES } });
       expect(response.status).toBe(200);
       await response.arrayBuffer();
-      return upstream.requests.at(-1)!.headers.userid;
+      return upstream.requests.at(-1)!.headers['userid'];
     };
     expect(await send('张三')).toBe(encodeURIComponent('张三'));
     expect(await send('')).toBeUndefined();

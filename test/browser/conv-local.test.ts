@@ -74,7 +74,7 @@ forEachStore((store) => {
       expect(seen.json.stream).toBe(true);
       expect(seen.json.messages).toEqual([{ role: 'user', content: 'Say "hello"\nplease' }]);
       expect(seen.headers.authorization).toBe('Bearer sk-upstream');
-      expect(seen.headers.userid).toBe('alice');
+      expect(seen.headers['userid']).toBe('alice');
     });
 
     it('lists, shows and continues a conversation by parent_message_id, sending the branch in order', async () => {
