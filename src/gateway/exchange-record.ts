@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { NewRecord } from './records/records-repository.js';
 import type { Principal } from './target.js';
-import type { UsageTap } from './usage-tap.js';
+import type { BodyTap } from './exchange.js';
 
 /** Facts known when a request starts, shared by every record it may produce. */
 export interface RecordContext {
@@ -23,7 +23,7 @@ export interface RecordOutcome {
   readonly attempts: number;
   readonly targetId?: string | undefined;
   readonly ttfbMs?: number | undefined;
-  readonly tap?: UsageTap | undefined;
+  readonly tap?: BodyTap | undefined;
   readonly errorClass?: string | undefined;
 }
 

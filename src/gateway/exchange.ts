@@ -12,7 +12,11 @@ import type { UsageRecorder } from './records/recorder.js';
 import { clientHeaders, credentialsOf } from './response-hygiene.js';
 import type { Router } from './router.js';
 import type { Principal, Target } from './target.js';
+import { PlainTap } from './plain-tap.js';
 import { UsageTap } from './usage-tap.js';
+
+/** The body on its way to the client: a Transform for SSE, a lighter tap for a plain body. */
+export type BodyTap = UsageTap | PlainTap;
 
 export interface ExchangeDeps {
   readonly config: Config['gateway'];
@@ -48,7 +52,7 @@ export interface StartedExchange {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly isSse: boolean;
-  readonly body: UsageTap;
+  readonly body: BodyTap;
   readonly ttfbMs: number;
   /** Cancels the target call (client went away). */
   abort(): void;
@@ -169,30 +173,38 @@ export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest
   // Error bodies are where upstreams reflect what they were sent; a masked body changes length.
   const secrets = !isSse && result.response.status >= 400 ? credentials : [];
   const headers = clientHeaders(result.response.headers, { credentials, dropLength: secrets.length > 0 });
-  const tap = new UsageTap({
-    secrets,
-    isSse,
-    stripUsageChunk: call.streamUsageBody !== undefined,
-    expectDone: isSse && result.response.status < 400 && USAGE_PATHS.has(request.path) && result.target.kind === 'upstream',
-    maxCaptureChars: MAX_CAPTURE_CHARS,
-    maxJsonBytes: deps.config.maxErrorBodyBytes * 4,
-  });
+  let tap: BodyTap | undefined;
   const settle = (end: Omit<RecordOutcome, 'attempts' | 'targetId' | 'ttfbMs' | 'tap'>) => {
     if (state.settled) return;
     state.settled = true;
     cleanup();
     record({ ...end, attempts: result.attempts, targetId: result.target.id, ttfbMs, tap });
   };
-  pipeTap(result.response.body, tap, (error) => {
+  const onBodyDone = (error?: Error | null) => {
     if (!error) {
-      if (tap.endedEarly) settle({ status: 502, outcome: 'upstream_incomplete', errorClass: 'no_done_marker' });
+      if (tap?.endedEarly === true) settle({ status: 502, outcome: 'upstream_incomplete', errorClass: 'no_done_marker' });
       else settle({ status: result.response.status, outcome: result.response.status < 400 ? 'ok' : 'upstream_error_response' });
       return;
     }
     const outcome = classifyBodyError(error, state);
     settle({ status: statusFor(outcome), outcome, errorClass: outcome });
     if (!CLIENT_OUTCOMES.has(outcome)) deps.log.warn({ requestId, target: result.target.id, reason: outcome }, 'upstream body failed mid-way');
-  });
+  };
+  const maxJsonBytes = deps.config.maxErrorBodyBytes * 4;
+  if (isSse) {
+    const sseTap = new UsageTap({
+      secrets,
+      isSse,
+      stripUsageChunk: call.streamUsageBody !== undefined,
+      expectDone: result.response.status < 400 && USAGE_PATHS.has(request.path) && result.target.kind === 'upstream',
+      maxCaptureChars: MAX_CAPTURE_CHARS,
+      maxJsonBytes,
+    });
+    tap = sseTap;
+    pipeTap(result.response.body, sseTap, onBodyDone);
+  } else {
+    tap = new PlainTap(result.response.body, { secrets, maxCaptureChars: MAX_CAPTURE_CHARS, maxJsonBytes }, onBodyDone);
+  }
   return {
     requestId,
     target: result.target,

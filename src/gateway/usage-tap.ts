@@ -45,7 +45,7 @@ const BOUNDARY = /\r\n\r\n|\n\n|\r\r/g;
 /** The SSE parser's own line cap; one event held back whole may not grow past it either (F9). */
 const MAX_EVENT_BYTES = 4 * 1024 * 1024;
 
-function readUsage(value: unknown): Usage | undefined {
+export function readUsage(value: unknown): Usage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const usage = value as Record<string, unknown>;
   const prompt = Number(usage['prompt_tokens'] ?? 0);
@@ -54,7 +54,7 @@ function readUsage(value: unknown): Usage | undefined {
   return [prompt, completion, total].every(Number.isFinite) ? { promptTokens: prompt, completionTokens: completion, totalTokens: total } : undefined;
 }
 
-function parseJson(text: string): Record<string, unknown> | undefined {
+export function parseJson(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
     return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
