@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { SwitchboardError } from '../platform/errors.js';
 import { newRequestId } from '../platform/request-id.js';
+import { CancelSource } from './cancel-source.js';
 import type { ClientSignal } from './client-signal.js';
 import { buildPendingRecord, buildRecord, type RecordContext, type RecordOutcome } from './exchange-record.js';
 import { forwardWithFailover, type AttemptObserver, type FailoverResult, type RetryBudget } from './failover.js';
@@ -131,7 +132,7 @@ export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest
 
   const call = buildForwardCall({ ...request, requestId, requestedModel, model: plan.model, stream });
   const state: ExchangeState = { clientClosed: false, clientStalled: false, deadlineHit: false, settled: false, endReason: undefined };
-  const controller = new AbortController();
+  const controller = new CancelSource();
   const onClientAbort = () => {
     state.clientClosed = true;
     controller.abort();
@@ -157,7 +158,7 @@ export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest
 
   let result: FailoverResult;
   try {
-    result = await forwardWithFailover(call, { targets: plan.targets, maxAttempts: deps.config.maxAttempts, signal: controller.signal, observer: deps.observer, budget: deps.budget });
+    result = await forwardWithFailover(call, { targets: plan.targets, maxAttempts: deps.config.maxAttempts, signal: controller, observer: deps.observer, budget: deps.budget });
   } catch (caught) {
     cleanup();
     const error = caught instanceof SwitchboardError ? caught : new SwitchboardError('internal', 'Internal server error', { cause: caught, expose: false });

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { SwitchboardError } from '../platform/errors.js';
-import type { ForwardCall, Target, TargetResponse } from './target.js';
+import type { CancelSignal, ForwardCall, Target, TargetResponse } from './target.js';
 
 /** The verdict on one attempt; `classifyFailure` is the single retry rulebook (STYLE.md §6). */
 export interface AttemptVerdict {
@@ -71,7 +71,7 @@ export interface FailoverResult {
 export interface FailoverContext {
   readonly targets: readonly Target[];
   readonly maxAttempts: number;
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   readonly observer: AttemptObserver;
   readonly budget: RetryBudget;
 }

@@ -34,6 +34,18 @@ export interface TargetResponse {
   readonly body: Readable;
 }
 
+/**
+ * What `Target.send` listens to for cancellation: the part of AbortSignal targets use, so an
+ * AbortSignal fits and the exchange can pass something lighter (`CancelSource`).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  /** Why it aborted (an `AbortError` DOMException, as AbortController gives). */
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 /** Something a request can be sent to: one upstream, or the worker queue of one model. */
 export interface Target {
   /** Stable id used in records and logs: `upstream:3`, `worker:model-llama3`. */
@@ -43,7 +55,7 @@ export interface Target {
    * Sends the call. Resolves once response headers are in; rejects with a SwitchboardError for
    * transport failures. Aborting `signal` cancels the call and destroys the body.
    */
-  send(call: ForwardCall, signal: AbortSignal): Promise<TargetResponse>;
+  send(call: ForwardCall, signal: CancelSignal): Promise<TargetResponse>;
 }
 
 /** Who is calling; decorated on the request by each surface's authentication. */

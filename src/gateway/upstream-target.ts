@@ -1,7 +1,7 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import { SwitchboardError } from '../platform/errors.js';
 import { HOP_BY_HOP, filterHeaders } from '../platform/http-headers.js';
-import type { ForwardCall, Target, TargetResponse } from './target.js';
+import type { CancelSignal, ForwardCall, Target, TargetResponse } from './target.js';
 import type { UpstreamProfile } from './upstream-profiles.js';
 import { upstreamPath } from './upstream-url.js';
 
@@ -45,7 +45,7 @@ export class UpstreamTarget implements Target {
     });
   }
 
-  async send(call: ForwardCall, signal: AbortSignal): Promise<TargetResponse> {
+  async send(call: ForwardCall, signal: CancelSignal): Promise<TargetResponse> {
     const headers = filterHeaders(call.headers, DROP_TO_UPSTREAM);
     const key = call.apiKey ?? this.options.apiKey;
     if (key) headers['authorization'] = `Bearer ${key}`;
@@ -57,6 +57,7 @@ export class UpstreamTarget implements Target {
         path: upstreamPath(this.basePath, call.path, call.search),
         headers,
         body: body.length > 0 || call.method !== 'GET' ? body : null,
+        // undici takes any object with addEventListener/removeEventListener and `aborted` (api-request.js).
         signal,
       });
       return {
