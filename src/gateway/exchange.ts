@@ -12,7 +12,7 @@ import type { EndReason, LiveExchanges } from './live-exchanges.js';
 import type { UsageRecorder } from './records/recorder.js';
 import { clientHeaders, credentialsOf } from './response-hygiene.js';
 import type { Router } from './router.js';
-import type { Principal, Target } from './target.js';
+import type { ForwardCall, Principal, Target } from './target.js';
 import { PlainTap } from './plain-tap.js';
 import { UsageTap } from './usage-tap.js';
 
@@ -103,12 +103,11 @@ function statusFor(outcome: string): number {
   return outcome === 'shutdown' ? 503 : 502;
 }
 
-/** Mutable facts about a request in flight, read by callbacks. */
+/** Mutable facts about a request in flight, read when it ends. */
 interface ExchangeState {
   clientClosed: boolean;
   clientStalled: boolean;
   deadlineHit: boolean;
-  settled: boolean;
   endReason: EndReason | undefined;
 }
 
@@ -117,114 +116,163 @@ interface ExchangeState {
  * The single request path for /v1 and for in-process callers (chat, RAG, browser).
  */
 export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest, clientSignal?: ClientSignal): Promise<StartedExchange> {
-  const requestId = request.requestId ?? newRequestId();
-  const requestedModel = typeof request.json?.['model'] === 'string' ? request.json['model'] : request.model;
-  const stream = request.json?.['stream'] === true;
-  const plan = deps.router.plan(requestedModel);
-  const context: RecordContext = { requestId, startedAt: Date.now(), ip: request.ip, principal: request.principal, method: request.method, path: request.path, model: plan.model, stream, body: request.body };
-  const record = (end: RecordOutcome) => deps.recorder.record(buildRecord(deps.config.records, context, end));
+  const exchange = new Exchange(deps, request, clientSignal);
+  await exchange.forward(request);
+  return exchange;
+}
 
-  if (plan.targets.length === 0) {
-    const error = noTargetError(requestedModel);
-    record({ status: error.status, outcome: 'no_target', attempts: 0, errorClass: error.code });
-    throw error;
+function onDeadline(exchange: Exchange): void {
+  exchange.deadlineHit = true;
+  exchange.cancel.abort();
+}
+
+/**
+ * One request in flight. A class with methods rather than a dozen closures per request
+ * (BENCHMARKS.md, gateway section); it is also the StartedExchange handed to the relay.
+ */
+class Exchange implements StartedExchange, ExchangeState {
+  readonly requestId: string;
+  readonly cancel = new CancelSource();
+  clientClosed = false;
+  clientStalled = false;
+  deadlineHit = false;
+  endReason: EndReason | undefined = undefined;
+  target!: Target;
+  attempts = 0;
+  status = 0;
+  headers: Readonly<Record<string, string>> = {};
+  isSse = false;
+  body!: BodyTap;
+  ttfbMs = 0;
+  private context!: RecordContext;
+  private deadline: NodeJS.Timeout | undefined;
+  private isSettled = false;
+
+  constructor(
+    private readonly deps: ExchangeDeps,
+    request: ExchangeRequest,
+    private readonly clientSignal: ClientSignal | undefined,
+  ) {
+    this.requestId = request.requestId ?? newRequestId();
   }
 
-  const call = buildForwardCall({ ...request, requestId, requestedModel, model: plan.model, stream });
-  const state: ExchangeState = { clientClosed: false, clientStalled: false, deadlineHit: false, settled: false, endReason: undefined };
-  const controller = new CancelSource();
-  const onClientAbort = () => {
-    state.clientClosed = true;
-    controller.abort();
+  /** Cancels the target call (client went away); also the client signal's listener. */
+  readonly abort = (): void => {
+    this.clientClosed = true;
+    this.cancel.abort();
   };
-  clientSignal?.addEventListener('abort', onClientAbort, { once: true });
-  // Worker-fleet targets enforce seed 000's own TIMEOUT (answered with its 408 body); the
-  // gateway's total deadline must not cut them short with a 504.
-  const hasOwnDeadline = plan.targets.every((target) => target.kind === 'worker');
-  const deadline = stream || hasOwnDeadline ? undefined : setTimeout(() => {
-    state.deadlineHit = true;
-    controller.abort();
-  }, deps.config.timeouts.totalMs);
-  const leave = deps.live.add((reason) => {
-    state.endReason = reason;
-    controller.abort();
-  });
-  const cleanup = () => {
-    clearTimeout(deadline);
-    leave();
-    clientSignal?.removeEventListener('abort', onClientAbort);
-  };
-  deps.recorder.begin({ id: requestId, createdAt: context.startedAt, buildRow: () => buildPendingRecord(context) });
 
-  let result: FailoverResult;
-  try {
-    result = await forwardWithFailover(call, { targets: plan.targets, maxAttempts: deps.config.maxAttempts, signal: controller, observer: deps.observer, budget: deps.budget });
-  } catch (caught) {
-    cleanup();
-    const error = caught instanceof SwitchboardError ? caught : new SwitchboardError('internal', 'Internal server error', { cause: caught, expose: false });
-    const finalError = failureBeforeResponse(error, state);
-    const reason = error.details?.['reason'];
-    record({ status: finalError.status, outcome: state.endReason ?? finalError.code, attempts: Number(error.details?.['attempts'] ?? 0), errorClass: typeof reason === 'string' ? reason : error.code });
-    throw finalError;
+  /** LiveExchanges: a graceful stop ends what is still in flight at its deadline. */
+  end(reason: EndReason): void {
+    this.endReason = reason;
+    this.cancel.abort();
   }
 
-  const ttfbMs = Date.now() - context.startedAt;
-  const isSse = (result.response.headers['content-type'] ?? '').startsWith('text/event-stream');
-  const credentials = credentialsOf(call.apiKey, result.target);
-  // Error bodies are where upstreams reflect what they were sent; a masked body changes length.
-  const secrets = !isSse && result.response.status >= 400 ? credentials : [];
-  const headers = clientHeaders(result.response.headers, { credentials, dropLength: secrets.length > 0 });
-  let tap: BodyTap | undefined;
-  const settle = (end: Omit<RecordOutcome, 'attempts' | 'targetId' | 'ttfbMs' | 'tap'>) => {
-    if (state.settled) return;
-    state.settled = true;
-    cleanup();
-    record({ ...end, attempts: result.attempts, targetId: result.target.id, ttfbMs, tap });
-  };
-  const onBodyDone = (error?: Error | null) => {
-    if (!error) {
-      if (tap?.endedEarly === true) settle({ status: 502, outcome: 'upstream_incomplete', errorClass: 'no_done_marker' });
-      else settle({ status: result.response.status, outcome: result.response.status < 400 ? 'ok' : 'upstream_error_response' });
+  stall(): void {
+    this.clientStalled = true;
+    this.cancel.abort();
+  }
+
+  describeFailure(error: unknown): BodyFailure {
+    const outcome = classifyBodyError(error, this);
+    return { outcome, message: FAILURE_MESSAGES[outcome] ?? 'The upstream failed.' };
+  }
+
+  /** Plans, forwards with failover and starts the tap; throws the client's error when no target answered. */
+  async forward(request: ExchangeRequest): Promise<void> {
+    const { deps } = this;
+    const requestedModel = typeof request.json?.['model'] === 'string' ? request.json['model'] : request.model;
+    const plan = deps.router.plan(requestedModel);
+    const context: RecordContext = { requestId: this.requestId, startedAt: Date.now(), ip: request.ip, principal: request.principal, method: request.method, path: request.path, model: plan.model, stream: request.json?.['stream'] === true, body: request.body };
+    this.context = context;
+    if (plan.targets.length === 0) {
+      const error = noTargetError(requestedModel);
+      this.record({ status: error.status, outcome: 'no_target', attempts: 0, errorClass: error.code });
+      throw error;
+    }
+    const call = buildForwardCall({ ...request, requestId: this.requestId, requestedModel, model: plan.model, stream: context.stream });
+    this.clientSignal?.addEventListener('abort', this.abort, { once: true });
+    // Worker-fleet targets enforce seed 000's own TIMEOUT (answered with its 408 body); the
+    // gateway's total deadline must not cut them short with a 504.
+    const hasOwnDeadline = plan.targets.every((target) => target.kind === 'worker');
+    if (!context.stream && !hasOwnDeadline) this.deadline = setTimeout(onDeadline, deps.config.timeouts.totalMs, this);
+    deps.live.add(this);
+    deps.recorder.begin({ id: this.requestId, createdAt: context.startedAt, buildRow: () => buildPendingRecord(context) });
+    let result: FailoverResult;
+    try {
+      result = await forwardWithFailover(call, { targets: plan.targets, maxAttempts: deps.config.maxAttempts, signal: this.cancel, observer: deps.observer, budget: deps.budget });
+    } catch (caught) {
+      throw this.failBeforeResponse(caught);
+    }
+    this.startBody(call, result, request.path);
+  }
+
+  private startBody(call: ForwardCall, result: FailoverResult, path: string): void {
+    const { response } = result;
+    this.target = result.target;
+    this.attempts = result.attempts;
+    this.status = response.status;
+    this.ttfbMs = Date.now() - this.context.startedAt;
+    const isSse = (response.headers['content-type'] ?? '').startsWith('text/event-stream');
+    this.isSse = isSse;
+    const credentials = credentialsOf(call.apiKey, result.target);
+    // Error bodies are where upstreams reflect what they were sent; a masked body changes length.
+    const secrets = !isSse && response.status >= 400 ? credentials : [];
+    this.headers = clientHeaders(response.headers, { credentials, dropLength: secrets.length > 0 });
+    const maxJsonBytes = this.deps.config.maxErrorBodyBytes * 4;
+    const done = (error?: Error | null) => this.bodyDone(error);
+    if (!isSse) {
+      this.body = new PlainTap(response.body, { secrets, maxCaptureChars: MAX_CAPTURE_CHARS, maxJsonBytes }, done);
       return;
     }
-    const outcome = classifyBodyError(error, state);
-    settle({ status: statusFor(outcome), outcome, errorClass: outcome });
-    if (!CLIENT_OUTCOMES.has(outcome)) deps.log.warn({ requestId, target: result.target.id, reason: outcome }, 'upstream body failed mid-way');
-  };
-  const maxJsonBytes = deps.config.maxErrorBodyBytes * 4;
-  if (isSse) {
-    const sseTap = new UsageTap({
+    const tap = new UsageTap({
       secrets,
       isSse,
       stripUsageChunk: call.streamUsageBody !== undefined,
-      expectDone: result.response.status < 400 && USAGE_PATHS.has(request.path) && result.target.kind === 'upstream',
+      expectDone: response.status < 400 && USAGE_PATHS.has(path) && result.target.kind === 'upstream',
       maxCaptureChars: MAX_CAPTURE_CHARS,
       maxJsonBytes,
     });
-    tap = sseTap;
-    pipeTap(result.response.body, sseTap, onBodyDone);
-  } else {
-    tap = new PlainTap(result.response.body, { secrets, maxCaptureChars: MAX_CAPTURE_CHARS, maxJsonBytes }, onBodyDone);
+    this.body = tap;
+    pipeTap(response.body, tap, done);
   }
-  return {
-    requestId,
-    target: result.target,
-    attempts: result.attempts,
-    status: result.response.status,
-    headers,
-    isSse,
-    body: tap,
-    ttfbMs,
-    abort: onClientAbort,
-    stall: () => {
-      state.clientStalled = true;
-      controller.abort();
-    },
-    describeFailure: (error) => {
-      const outcome = classifyBodyError(error, state);
-      return { outcome, message: FAILURE_MESSAGES[outcome] ?? 'The upstream failed.' };
-    },
-  };
+
+  private bodyDone(error?: Error | null): void {
+    if (!error) {
+      if (this.body.endedEarly) this.settle({ status: 502, outcome: 'upstream_incomplete', errorClass: 'no_done_marker' });
+      else this.settle({ status: this.status, outcome: this.status < 400 ? 'ok' : 'upstream_error_response' });
+      return;
+    }
+    const outcome = classifyBodyError(error, this);
+    this.settle({ status: statusFor(outcome), outcome, errorClass: outcome });
+    if (!CLIENT_OUTCOMES.has(outcome)) this.deps.log.warn({ requestId: this.requestId, target: this.target.id, reason: outcome }, 'upstream body failed mid-way');
+  }
+
+  private failBeforeResponse(caught: unknown): SwitchboardError {
+    this.cleanup();
+    const error = caught instanceof SwitchboardError ? caught : new SwitchboardError('internal', 'Internal server error', { cause: caught, expose: false });
+    const finalError = failureBeforeResponse(error, this);
+    const reason = error.details?.['reason'];
+    this.record({ status: finalError.status, outcome: this.endReason ?? finalError.code, attempts: Number(error.details?.['attempts'] ?? 0), errorClass: typeof reason === 'string' ? reason : error.code });
+    return finalError;
+  }
+
+  private settle(end: Omit<RecordOutcome, 'attempts' | 'targetId' | 'ttfbMs' | 'tap'>): void {
+    if (this.isSettled) return;
+    this.isSettled = true;
+    this.cleanup();
+    this.record({ ...end, attempts: this.attempts, targetId: this.target.id, ttfbMs: this.ttfbMs, tap: this.body });
+  }
+
+  private cleanup(): void {
+    clearTimeout(this.deadline);
+    this.deps.live.delete(this);
+    this.clientSignal?.removeEventListener('abort', this.abort);
+  }
+
+  private record(end: RecordOutcome): void {
+    this.deps.recorder.record(buildRecord(this.deps.config.records, this.context, end));
+  }
 }
 
 /**

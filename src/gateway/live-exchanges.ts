@@ -1,20 +1,28 @@
 /** Why an exchange in flight was ended by us rather than by its client or target. */
 export type EndReason = 'shutdown';
 
+/** An exchange in flight, as a graceful stop sees it. */
+export interface LiveExchange {
+  end(reason: EndReason): void;
+}
+
 /**
  * Exchanges in flight, so a graceful stop can end the ones still running at the drain deadline
  * cleanly (RELIABILITY F19): an in-band error event for streams, a 503 for calls still waiting on
  * a target, and a record for each. Also the source of the in-flight figures on /admin/debug.
  */
 export class LiveExchanges {
-  private readonly live = new Set<(reason: EndReason) => void>();
+  private readonly live = new Set<LiveExchange>();
   /** Set once SIGTERM (Fastify close) started: new requests get 503, /health fails. */
   isDraining = false;
 
-  /** Registers an exchange's end function; call the returned function when it settles. */
-  add(end: (reason: EndReason) => void): () => void {
-    this.live.add(end);
-    return () => this.live.delete(end);
+  /** Registers an exchange in flight; `delete` it when it settles. */
+  add(exchange: LiveExchange): void {
+    this.live.add(exchange);
+  }
+
+  delete(exchange: LiveExchange): void {
+    this.live.delete(exchange);
   }
 
   get size(): number {
@@ -22,6 +30,6 @@ export class LiveExchanges {
   }
 
   endAll(reason: EndReason): void {
-    for (const end of [...this.live]) end(reason);
+    for (const exchange of [...this.live]) exchange.end(reason);
   }
 }
