@@ -67,8 +67,7 @@ function pump(raw: ServerResponse, exchange: StartedExchange, limits: RelayLimit
 export function relayToClient(reply: FastifyReply, exchange: StartedExchange, limits: RelayLimits): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
-  const base = baseHeaders(reply, exchange.requestId);
-  const headers = responseHeaders(base, exchange);
+  const headers = responseHeaders(reply, exchange);
   const body = exchange.body;
   // Set up only when bytes are streamed (SSE, or a body past the hold): most plain bodies never are.
   let pumpWrite: ((chunk: Buffer) => void) | undefined;
@@ -113,7 +112,7 @@ export function relayToClient(reply: FastifyReply, exchange: StartedExchange, li
       if (raw.destroyed) return;
       const failure = exchange.describeFailure(error);
       if (exchange.isSse) raw.end(sseErrorEvent(failure.message, failure.outcome));
-      else if (held) sendPlainError(raw, plainFailure(failure.outcome, failure.message), base);
+      else if (held) sendPlainError(raw, plainFailure(failure.outcome, failure.message), baseHeaders(reply, exchange.requestId));
       else raw.destroy();
     });
   });
@@ -143,11 +142,12 @@ function baseHeaders(reply: FastifyReply, requestId: string): Headers {
 }
 
 /**
- * `base`, the target's headers, and our request id last. A plain body's Content-Length is left
- * out here rather than deleted later: `delete` turns the object into a slow dictionary.
+ * The base headers, the target's headers, and our request id last, built in one object (the base
+ * alone is built again only for an error). A plain body's Content-Length is left out here rather
+ * than deleted later: `delete` turns the object into a slow dictionary.
  */
-function responseHeaders(base: Headers, exchange: StartedExchange): Headers {
-  const headers: Headers = { ...base };
+function responseHeaders(reply: FastifyReply, exchange: StartedExchange): Headers {
+  const headers = baseHeaders(reply, exchange.requestId);
   for (const name in exchange.headers) {
     if (!exchange.isSse && name === 'content-length') continue;
     const value = exchange.headers[name];
