@@ -226,12 +226,9 @@ class Exchange implements StartedExchange, ExchangeState {
       return;
     }
     const tap = new UsageTap({
-      secrets,
-      isSse,
       stripUsageChunk: call.streamUsageBody !== undefined,
       expectDone: response.status < 400 && USAGE_PATHS.has(path) && result.target.kind === 'upstream',
       maxCaptureChars: MAX_CAPTURE_CHARS,
-      maxJsonBytes,
     });
     this.body = tap;
     pipeTap(response.body, tap, done);

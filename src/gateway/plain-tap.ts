@@ -1,8 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
-import { maskSecrets, parseJson, readUsage, type Usage, type UsageTapOptions } from './usage-tap.js';
+import { maskSecrets, parseJson, readUsage, type Usage } from './usage-tap.js';
 
-type PlainTapOptions = Pick<UsageTapOptions, 'maxCaptureChars' | 'maxJsonBytes' | 'secrets'>;
+export interface PlainTapOptions {
+  /** Most response text kept for the record. */
+  readonly maxCaptureChars: number;
+  /** Largest body parsed for usage (and held back for masking). */
+  readonly maxJsonBytes: number;
+  /**
+   * Our own credentials, masked wherever a plain body reflects them: upstream error bodies are
+   * untrusted and some echo the key they were sent (OWASP API10, LiteLLM #24902, RELIABILITY S3).
+   */
+  readonly secrets?: readonly { readonly secret: string; readonly mask: string }[];
+}
 
 /**
  * The usage tap for a plain (non-SSE) body, without a Transform stream: a Transform costs a

@@ -8,20 +8,12 @@ export interface Usage {
 }
 
 export interface UsageTapOptions {
-  readonly isSse: boolean;
   /** Drop the usage-only chunk we asked for when the client did not ask for it. */
   readonly stripUsageChunk: boolean;
   /** An SSE stream that ends without `[DONE]` is an upstream failure (RELIABILITY F8). */
   readonly expectDone: boolean;
   /** Most response text kept for the record. */
   readonly maxCaptureChars: number;
-  /** Largest non-stream body parsed for usage (and held back for masking). */
-  readonly maxJsonBytes: number;
-  /**
-   * Our own credentials, masked wherever a plain body reflects them: upstream error bodies are
-   * untrusted and some echo the key they were sent (OWASP API10, LiteLLM #24902, RELIABILITY S3).
-   */
-  readonly secrets?: readonly { readonly secret: string; readonly mask: string }[];
 }
 
 /** Replaces every occurrence of each secret in `buffer` with its mask. */
@@ -70,7 +62,7 @@ function isUsageOnlyChunk(data: string): boolean {
 }
 
 /**
- * Watches response bytes on their way to the client: learns token usage and the response text
+ * Watches SSE bytes on their way to the client (plain bodies go through PlainTap): learns token usage and the response text
  * for the record without re-serialising anything (bytes out = bytes in, except the usage-only
  * chunk we added ourselves). SSE output is released per whole event, so a stream that breaks
  * mid-event never leaves half an event in front of the error event that ends it (R1).
@@ -83,11 +75,8 @@ export class UsageTap extends Transform {
   endedEarly = false;
   /** SSE events with non-empty content: the token estimate when no usage block arrives (R4). */
   contentEvents = 0;
-  // Built on first use: a plain JSON body (most calls) never needs one.
-  private sseParser: SseParser | undefined;
+  private readonly parser = new SseParser();
   private pending: Buffer = Buffer.alloc(0);
-  private jsonParts: Buffer[] = [];
-  private jsonBytes = 0;
 
   constructor(private readonly options: UsageTapOptions) {
     super();
@@ -95,8 +84,7 @@ export class UsageTap extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
-      if (this.options.isSse) this.releaseWholeEvents(chunk);
-      else this.captureJson(chunk);
+      this.releaseWholeEvents(chunk);
       callback();
     } catch (error) {
       callback(error as Error);
@@ -104,43 +92,13 @@ export class UsageTap extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.options.isSse) {
-      const tail = this.pending;
-      this.observe(this.parser.push(tail));
-      this.observe(this.parser.end());
-      if (this.options.expectDone && !this.sawDone) this.endedEarly = true;
-      // An unfinished last event is passed on byte-exact, unless an error event follows it.
-      else if (tail.length > 0) this.push(tail);
-    } else if (this.jsonBytes <= this.options.maxJsonBytes) {
-      const whole = Buffer.concat(this.jsonParts);
-      this.observeJson(whole.toString('utf8'));
-      if (this.isMasking) this.push(maskSecrets(whole, this.options.secrets ?? []));
-    }
-    this.jsonParts = [];
+    const tail = this.pending;
+    this.observe(this.parser.push(tail));
+    this.observe(this.parser.end());
+    if (this.options.expectDone && !this.sawDone) this.endedEarly = true;
+    // An unfinished last event is passed on byte-exact, unless an error event follows it.
+    else if (tail.length > 0) this.push(tail);
     callback();
-  }
-
-  private get parser(): SseParser {
-    return (this.sseParser ??= new SseParser());
-  }
-
-  private get isMasking(): boolean {
-    return (this.options.secrets?.length ?? 0) > 0;
-  }
-
-  /** Plain bodies are passed on as they come, or held whole (bounded) when secrets must be masked. */
-  private captureJson(chunk: Buffer): void {
-    const wasWithinCap = this.jsonBytes <= this.options.maxJsonBytes;
-    this.jsonBytes += chunk.length;
-    if (this.jsonBytes <= this.options.maxJsonBytes) {
-      this.jsonParts.push(chunk);
-      if (!this.isMasking) this.push(chunk);
-      return;
-    }
-    // Past the cap: release what was held and go on chunk by chunk (best effort for a huge body).
-    if (this.isMasking && wasWithinCap) this.push(maskSecrets(Buffer.concat(this.jsonParts), this.options.secrets ?? []));
-    this.jsonParts = [];
-    this.push(this.isMasking ? maskSecrets(chunk, this.options.secrets ?? []) : chunk);
   }
 
   private releaseWholeEvents(chunk: Buffer): void {
@@ -179,15 +137,6 @@ export class UsageTap extends Transform {
         this.capture(content);
       }
     }
-  }
-
-  private observeJson(text: string): void {
-    const json = parseJson(text);
-    if (!json) return;
-    this.usage = readUsage(json['usage']);
-    const choice = (json['choices'] as { message?: { content?: unknown }; text?: unknown }[] | undefined)?.[0];
-    const content = choice?.message?.content ?? choice?.text;
-    if (typeof content === 'string') this.capture(content);
   }
 
   private capture(content: string): void {
