@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
-import { SEED_MESSAGES, type ForwardCall, type Target, type TargetResponse } from '../gateway/index.js';
+import { SEED_MESSAGES, type CancelSignal, type ForwardCall, type Target, type TargetResponse } from '../gateway/index.js';
 import { SwitchboardError } from '../platform/errors.js';
 import type { Broker } from './brokers/broker.js';
 import type { CallbackEndpoint } from './callback-endpoint.js';
@@ -51,7 +51,7 @@ export class WorkerTarget implements Target {
     this.id = `worker:${this.topic}`;
   }
 
-  async send(call: ForwardCall, signal: AbortSignal): Promise<TargetResponse> {
+  async send(call: ForwardCall, signal: CancelSignal): Promise<TargetResponse> {
     if (signal.aborted) throw clientClosed();
     if (call.json === undefined) throw new SwitchboardError('invalid_json', SEED_MESSAGES.invalidJson);
     if (this.topic.length > MAX_TOPIC_LENGTH) throw new SwitchboardError('bad_request', 'The model name is too long for a worker topic.', { param: 'model' });
@@ -148,7 +148,7 @@ interface Parked {
   readonly requestId: string;
   readonly replyToken: string;
   readonly payload: Buffer;
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
 }
 
 /** Seed 000: `Content-Type: application/json` (no charset); body = the worker's `data` bytes (empty when absent). */

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { openAiErrorBody, type ForwardCall, type Target, type TargetResponse } from '../../gateway/index.js';
+import { openAiErrorBody, type CancelSignal, type ForwardCall, type Target, type TargetResponse } from '../../gateway/index.js';
 import { SwitchboardError } from '../../platform/errors.js';
 import type { FeatureExtractor } from './feature-extractor.js';
 
@@ -42,7 +42,7 @@ export class LocalEmbeddingTarget implements Target {
     this.id = `local:${model.name}`;
   }
 
-  async send(call: ForwardCall, signal: AbortSignal): Promise<TargetResponse> {
+  async send(call: ForwardCall, signal: CancelSignal): Promise<TargetResponse> {
     if (call.path !== '/v1/embeddings') return refuse(`The model \`${this.model.name}\` only serves /v1/embeddings.`, 'model');
     const inputs = inputsOf(call.json);
     if (typeof inputs === 'string') return refuse(inputs, 'input');
