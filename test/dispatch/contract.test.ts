@@ -25,7 +25,7 @@ forEachBroker((broker) => {
         overrides: {
           'dispatch.brokerUrl': url,
           'dispatch.models': [model],
-          'dispatch.timeoutMs': 500,
+          'dispatch.timeoutMs': 1_000,
           'dispatch.ackWaitMs': 1_000,
           'dispatch.keepAliveMs': 150,
           'dispatch.streamIdleMs': 700,
@@ -107,7 +107,7 @@ forEachBroker((broker) => {
     it('non-stream with no reply: the seed 408 body, and the late reply then gets 404', async () => {
       let late: Promise<{ status: number; body: any }> | undefined;
       sim.handler = async (task) => {
-        late = sleep(700).then(() => task.post({ data: chatCompletion('too late') }));
+        late = sleep(1_400).then(() => task.post({ data: chatCompletion('too late') }));
       };
       const requestId = nextId('to');
       const response = await postChat(app, { model }, { requestId });
