@@ -2,8 +2,7 @@ import { SwitchboardError } from '../platform/errors.js';
 import { CHAT_MESSAGES } from './chat-messages.js';
 import { parseConversationId } from './conversation-ids.js';
 
-/** What the /api body parser yields for a body that is not JSON (each route answers its own 400). */
-export const INVALID_BODY = Symbol('invalid body');
+export { INVALID_BODY } from '../platform/lenient-json.js';
 
 /** Input limits (RELIABILITY §3.5: a limit on every input). */
 export const LIMITS = {

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import { useLenientJsonParser } from '../platform/lenient-json.js';
 import { registerAccountRoutes } from './account-routes.js';
 import { CHAT_MESSAGES } from './chat-messages.js';
 import { registerChatRoutes } from './chat-routes.js';
 import type { ChatService } from './chat-service.js';
 import { registerConversationRoutes } from './conversation-routes.js';
 import { renderChatError } from './render-chat-error.js';
-import { INVALID_BODY } from './request-input.js';
 
 export interface ChatDeps {
   readonly service: ChatService;
@@ -20,15 +20,7 @@ export async function registerChat(app: FastifyInstance, deps: ChatDeps): Promis
   if (!app.hasRequestDecorator('userId')) app.decorateRequest('userId', undefined);
   await app.register(
     async (scope) => {
-      const parseJson = scope.getDefaultJsonParser('error', 'error');
-      scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
-        if (body === '') {
-          done(null, undefined);
-          return;
-        }
-        void parseJson(request, String(body), (error, value) => done(null, error ? INVALID_BODY : value));
-      });
+      useLenientJsonParser(scope);
       scope.setErrorHandler(renderChatError);
       scope.setNotFoundHandler(async (_request, reply) => reply.code(404).type('application/json; charset=utf-8').send({ error: CHAT_MESSAGES.notFound }));
       await registerAccountRoutes(scope, deps.service.accounts);

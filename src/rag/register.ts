@@ -1,13 +1,13 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import type { ChatService } from '../chat/index.js';
+import { useLenientJsonParser } from '../platform/lenient-json.js';
 import { RAG_MESSAGES } from './rag-messages.js';
 import type { RagService } from './rag-service.js';
 import { registerDocRoutes } from './routes/doc-routes.js';
 import { registerKbRoutes } from './routes/kb-routes.js';
 import { registerQueryRoutes } from './routes/query-routes.js';
 import { createRagErrorRenderer } from './routes/render-rag-error.js';
-import { INVALID_BODY } from './routes/request-fields.js';
 import { registerUploadRoute } from './routes/upload-route.js';
 
 export interface RagDeps {
@@ -28,15 +28,7 @@ export async function registerRag(app: FastifyInstance, deps: RagDeps): Promise<
   const { config } = deps.service;
   await app.register(
     async (scope) => {
-      const parseJson = scope.getDefaultJsonParser('error', 'error');
-      scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
-        if (body === '') {
-          done(null, undefined);
-          return;
-        }
-        void parseJson(request, String(body), (error, value) => done(null, error ? INVALID_BODY : value));
-      });
+      useLenientJsonParser(scope);
       await scope.register(multipart, {
         limits: { fileSize: config.maxUploadBytes, files: 1, parts: config.maxParts, fields: MAX_FIELDS, fieldSize: config.maxFieldBytes, headerPairs: 100 },
         throwFileSizeLimit: true,

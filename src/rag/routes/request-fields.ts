@@ -3,8 +3,7 @@ import { SwitchboardError } from '../../platform/errors.js';
 import { RAG_MESSAGES } from '../rag-messages.js';
 import type { RagCaller } from '../rag-service.js';
 
-/** What the RAG body parser yields for a body that is not JSON; routes answer 400 themselves. */
-export const INVALID_BODY = Symbol('invalid body');
+export { INVALID_BODY } from '../../platform/lenient-json.js';
 
 /** Longest id, name or query accepted (ours: RELIABILITY §3.5, a limit on every input). */
 export const FIELD_LIMITS = { idChars: 128, nameChars: 200, modelChars: 128, queryChars: 8_000, messageChars: 32_000 } as const;
