@@ -1,5 +1,5 @@
 import type { Broker, ConsumeOptions, Delivery, Subscription } from './broker.js';
-import { PullLoop, type PullSource } from './pull-loop.js';
+import { PullLoops, type PullSource } from './pull-loop.js';
 import { FETCH_WAIT_MS, MAX_QUEUED_TASKS, TASK_MAX_AGE_MS } from './task-limits.js';
 
 interface Entry {
@@ -138,7 +138,7 @@ class GroupSource implements PullSource {
 export class InProcessBroker implements Broker {
   readonly kind = 'in-process';
   private readonly bus: Bus;
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly loops = new PullLoops();
 
   constructor(private readonly name?: string) {
     const named = name === undefined ? undefined : NAMED_BUSES.get(name);
@@ -158,20 +158,11 @@ export class InProcessBroker implements Broker {
   }
 
   async consume(options: ConsumeOptions): Promise<Subscription> {
-    const source = new GroupSource(this.bus.group(options.topic, options.group), options.ackWaitMs);
-    const loop = new PullLoop(source, options);
-    this.subscriptions.add(loop);
-    return {
-      stop: async (stopOptions) => {
-        this.subscriptions.delete(loop);
-        await loop.stop(stopOptions);
-      },
-    };
+    return this.loops.start(new GroupSource(this.bus.group(options.topic, options.group), options.ackWaitMs), options);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
-    this.subscriptions.clear();
+    await this.loops.stopAll();
     this.bus.users--;
     if (this.name !== undefined && this.bus.users <= 0) NAMED_BUSES.delete(this.name);
   }

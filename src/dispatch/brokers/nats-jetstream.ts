@@ -3,7 +3,7 @@ import { AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiError, RetentionPo
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { escapeName, groupFor } from '../topics.js';
 import type { Broker, ConsumeOptions, Delivery, Subscription } from './broker.js';
-import { PullLoop, type PullSource } from './pull-loop.js';
+import { PullLoops, type PullSource } from './pull-loop.js';
 import { FETCH_WAIT_MS, MAX_QUEUED_TASKS, PUBLISH_TIMEOUT_MS, TASK_MAX_AGE_MS } from './task-limits.js';
 
 /** JetStream API error codes (nats-server 2.9 `server/errors.json`). */
@@ -53,7 +53,7 @@ export class NatsJetStreamBroker implements Broker {
   private isConnected = false;
   private isClosed = false;
   private readonly streams = new Map<string, Promise<void>>();
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly loops = new PullLoops();
   private readonly connecting: Promise<void>;
   private readonly createdAt = Date.now();
   /** One JetStream client per connection (building one per publish costs on the hot path). */
@@ -162,15 +162,7 @@ export class NatsJetStreamBroker implements Broker {
   }
 
   async consume(options: ConsumeOptions): Promise<Subscription> {
-    const source = new NatsSource(this, options);
-    const loop = new PullLoop(source, options);
-    this.subscriptions.add(loop);
-    return {
-      stop: async (stopOptions) => {
-        this.subscriptions.delete(loop);
-        await loop.stop(stopOptions);
-      },
-    };
+    return this.loops.start(new NatsSource(this, options), options);
   }
 
   /** The group's consumer, creating stream and consumer if this worker is the first. */
@@ -183,8 +175,7 @@ export class NatsJetStreamBroker implements Broker {
 
   async close(): Promise<void> {
     this.isClosed = true;
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
-    this.subscriptions.clear();
+    await this.loops.stopAll();
     await this.connecting;
     await this.connection?.close().catch(() => undefined);
   }

@@ -112,3 +112,25 @@ export class PullLoop implements Subscription {
     await this.source.close().catch((error: unknown) => this.report(error));
   }
 }
+
+/** An adapter's running consume loops: started by `consume`, all stopped by the adapter's `close`. */
+export class PullLoops {
+  private readonly loops = new Set<PullLoop>();
+
+  start(source: PullSource, options: ConsumeOptions): Subscription {
+    const loop = new PullLoop(source, options);
+    this.loops.add(loop);
+    return {
+      stop: async (stopOptions) => {
+        this.loops.delete(loop);
+        await loop.stop(stopOptions);
+      },
+    };
+  }
+
+  async stopAll(): Promise<void> {
+    const loops = [...this.loops];
+    this.loops.clear();
+    await Promise.all(loops.map((loop) => loop.stop()));
+  }
+}

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { groupFor } from '../topics.js';
 import type { Broker, ConsumeOptions, Delivery, Subscription } from './broker.js';
-import { PullLoop, type PullSource } from './pull-loop.js';
+import { PullLoops, type PullSource } from './pull-loop.js';
 import { FETCH_WAIT_MS, MAX_QUEUED_TASKS, PUBLISH_TIMEOUT_MS } from './task-limits.js';
 
 /** Reconnect attempts back off up to this delay and never stop (Redis may come back). */
@@ -35,7 +35,7 @@ export class RedisStreamsBroker implements Broker {
   readonly kind = 'redis';
   readonly redis: Redis;
   private readonly groups = new Map<string, Promise<void>>();
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly loops = new PullLoops();
   private wasReady = false;
   private readonly createdAt = Date.now();
 
@@ -106,20 +106,11 @@ export class RedisStreamsBroker implements Broker {
   }
 
   async consume(options: ConsumeOptions): Promise<Subscription> {
-    const source = new RedisSource(this, options);
-    const loop = new PullLoop(source, options);
-    this.subscriptions.add(loop);
-    return {
-      stop: async (stopOptions) => {
-        this.subscriptions.delete(loop);
-        await loop.stop(stopOptions);
-      },
-    };
+    return this.loops.start(new RedisSource(this, options), options);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
-    this.subscriptions.clear();
+    await this.loops.stopAll();
     this.redis.disconnect();
   }
 }
