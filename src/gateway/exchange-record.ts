@@ -27,12 +27,8 @@ export interface RecordOutcome {
   readonly errorClass?: string | undefined;
 }
 
-/** Builds the one terminal record row of a request (R5: exactly one per request). */
-export function buildRecord(settings: Config['gateway']['records'], context: RecordContext, end: RecordOutcome): NewRecord {
-  const usage = end.tap?.usage;
-  // R4: without a usage block (a cut stream, a worker that sends none) the gateway's own count
-  // of content deltas is recorded, flagged as an estimate.
-  const estimated = usage === undefined && end.tap !== undefined && end.tap.contentEvents > 0 ? end.tap.contentEvents : undefined;
+/** The columns a request fixes when it starts, shared by its pending marker and its terminal row. */
+function requestColumns(context: RecordContext) {
   return {
     id: context.requestId,
     created_at: context.startedAt,
@@ -42,6 +38,17 @@ export function buildRecord(settings: Config['gateway']['records'], context: Rec
     path: context.path,
     model: context.model ?? null,
     stream: context.stream ? 1 : 0,
+  };
+}
+
+/** Builds the one terminal record row of a request (R5: exactly one per request). */
+export function buildRecord(settings: Config['gateway']['records'], context: RecordContext, end: RecordOutcome): NewRecord {
+  const usage = end.tap?.usage;
+  // R4: without a usage block (a cut stream, a worker that sends none) the gateway's own count
+  // of content deltas is recorded, flagged as an estimate.
+  const estimated = usage === undefined && end.tap !== undefined && end.tap.contentEvents > 0 ? end.tap.contentEvents : undefined;
+  return {
+    ...requestColumns(context),
     target_id: end.targetId ?? null,
     attempts: end.attempts,
     status: end.status,
@@ -64,14 +71,7 @@ export function buildRecord(settings: Config['gateway']['records'], context: Rec
  */
 export function buildPendingRecord(context: RecordContext): NewRecord {
   return {
-    id: context.requestId,
-    created_at: context.startedAt,
-    ip: context.ip,
-    key_id: context.principal.id,
-    method: context.method,
-    path: context.path,
-    model: context.model ?? null,
-    stream: context.stream ? 1 : 0,
+    ...requestColumns(context),
     target_id: null,
     attempts: 0,
     status: 0,
