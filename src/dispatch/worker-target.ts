@@ -40,6 +40,8 @@ function clientClosed(): SwitchboardError {
  */
 export class WorkerTarget implements Target {
   readonly kind = 'worker';
+  /** Non-stream calls end at TIMEOUT with the seed's 408 (sendResult). */
+  readonly boundsItsOwnTime = true;
   readonly id: string;
   private readonly topic: string;
 

@@ -192,10 +192,8 @@ class Exchange implements StartedExchange, ExchangeState {
     }
     const call = buildForwardCall({ ...request, requestId: this.requestId, requestedModel, model: plan.model, stream: context.stream });
     this.clientSignal?.addEventListener('abort', this.abort, { once: true });
-    // Worker-fleet targets enforce seed 000's own TIMEOUT (answered with its 408 body); the
-    // gateway's total deadline must not cut them short with a 504.
-    const hasOwnDeadline = plan.targets.every((target) => target.kind === 'worker');
-    if (!context.stream && !hasOwnDeadline) this.deadline = setTimeout(onDeadline, deps.config.timeouts.totalMs, this);
+    // A plan of targets that bound their own time (the worker fleet's TIMEOUT) gets no 504 deadline.
+    if (!context.stream && !plan.targets.every((target) => target.boundsItsOwnTime === true)) this.deadline = setTimeout(onDeadline, deps.config.timeouts.totalMs, this);
     deps.live.add(this);
     deps.recorder.begin({ id: this.requestId, createdAt: context.startedAt, buildRow: () => buildPendingRecord(context) });
     let result: FailoverResult;

@@ -52,6 +52,12 @@ export interface Target {
   readonly id: string;
   readonly kind: 'upstream' | 'worker';
   /**
+   * True when the target answers a non-stream call within a deadline of its own (the worker
+   * fleet's TIMEOUT, with seed 000's 408 body): the exchange then sets no total deadline that
+   * would cut it short with a 504.
+   */
+  readonly boundsItsOwnTime?: boolean;
+  /**
    * Sends the call. Resolves once response headers are in; rejects with a SwitchboardError for
    * transport failures. Aborting `signal` cancels the call and destroys the body.
    */
