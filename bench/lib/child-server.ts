@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { canConnect } from '../../test/support/services.js';
 import { procCpuSeconds, procStatusKb } from './proc.js';
 import { compiledBenchServer } from './compile-servers.js';
 import { TSX_LOADER } from './paths.js';
@@ -49,16 +49,6 @@ const STDERR_TAIL_CHARS = 8_192;
 const PROBE_TIMEOUT_MS = 1_000;
 const POLL_MS = 50;
 
-function tryConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 async function waitForPort(child: ChildProcess, options: ChildServerOptions, stderr: () => string): Promise<void> {
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
@@ -67,7 +57,7 @@ async function waitForPort(child: ChildProcess, options: ChildServerOptions, std
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${options.name} exited (${String(child.exitCode ?? child.signalCode)}) before listening:\n${stderr()}`);
     }
-    if (await tryConnect(options.port)) return;
+    if (await canConnect(options.port)) return;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   child.kill('SIGKILL');

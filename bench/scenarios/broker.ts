@@ -6,7 +6,6 @@
  * servers on 4222/6379). Knobs as in the gateway scenario: --connections 50 --duration 5
  * --warmup 2 --streams 50 --chunks 20 --interval-ms 50 --only-brokers in-process,nats,redis.
  */
-import { connect as connectTcp } from 'node:net';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
@@ -19,6 +18,7 @@ import { runHttpLoad, type HttpLoadResult } from '../lib/http-load.js';
 import { CHAT_BODY, STREAM_BODY, measureTarget, type LoadSettings, type LoadTarget, type TargetRound } from '../lib/proxy-comparison.js';
 import { numberFlag, type BenchOptions, type MarkdownSection, type Scenario } from '../lib/scenario.js';
 import { startSwitchboard } from '../lib/switchboard-server.js';
+import { canConnect } from '../../test/support/services.js';
 
 const GATEWAY_KEY = 'bench-key';
 const CHAT_PATH = '/v1/chat/completions';
@@ -52,15 +52,6 @@ function settingsFrom(options: BenchOptions): BrokerSettings {
     chunks: numberFlag(options, 'chunks', 20),
     intervalMs: numberFlag(options, 'interval-ms', 50),
   };
-}
-
-function isListening(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connectTcp({ host: hostname, port: Number(port) });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** Leftover tasks of an earlier run would be answered to nobody and skew the figures. */
@@ -145,7 +136,7 @@ async function runBroker(options: BenchOptions): Promise<MarkdownSection> {
     }
     for (const kind of ['nats', 'redis'] as const) {
       if (!wanted.includes(kind)) continue;
-      if (!(await isListening(BROKERS[kind]))) {
+      if (!(await canConnect(Number(new URL(BROKERS[kind]).port)))) {
         skipped.push(kind);
         continue;
       }

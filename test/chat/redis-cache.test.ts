@@ -1,26 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationsRepository } from '../../src/chat/index.js';
 import { closedPort } from '../support/records.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
-import { REDIS_URL, requireService } from '../support/services.js';
+import { REDIS_URL, canConnect, requireService } from '../support/services.js';
 import { forEachStore } from '../support/stores.js';
 import { api, chat, newConversation, newUser, redisKeys, startChatApp, type ChatTestApp } from './chat-client.js';
 
 const redisStatus = await requireService('redis');
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 async function eventually<T>(read: () => Promise<T | undefined | false>, what: string): Promise<T> {
   for (let attempt = 0; attempt < 150; attempt++) {
