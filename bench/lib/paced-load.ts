@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
-import { Samples, type Summary } from './stats.js';
+import type { HttpLoadResult } from './http-load.js';
+import { Samples } from './stats.js';
 
 export interface PacedLoadOptions {
   readonly origin: string;
@@ -16,14 +17,8 @@ export interface PacedLoadOptions {
   readonly connections?: number;
 }
 
-export interface PacedLoadResult {
-  readonly requests: number;
-  readonly seconds: number;
-  readonly requestsPerSecond: number;
-  readonly latency: Summary;
-  readonly errors: number;
-  readonly non2xx: number;
-}
+/** The same figures as a closed-loop run, so reports treat both alike. */
+export type PacedLoadResult = HttpLoadResult;
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
