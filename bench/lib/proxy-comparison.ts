@@ -2,6 +2,7 @@ import { runHttpLoad, type HttpLoadResult } from './http-load.js';
 import { runPacedLoad, type PacedLoadResult } from './paced-load.js';
 import { runSseLoad, type SseLoadResult } from './sse-load.js';
 import type { ChildServer, LoopDelay } from './child-server.js';
+import { numberFlag, type BenchOptions } from './scenario.js';
 
 /** One way to reach the upstream: directly, or through a proxy process under test. */
 export interface LoadTarget {
@@ -29,6 +30,22 @@ export interface LoadSettings {
   readonly maxStreams: number;
   readonly chunks: number;
   readonly intervalMs: number;
+}
+
+/** The flags every proxy-comparison scenario reads, with the defaults they share. */
+export function loadSettingsFrom(options: BenchOptions, defaults: { durationSeconds: number; warmupSeconds: number }): LoadSettings {
+  const duration = numberFlag(options, 'duration', defaults.durationSeconds);
+  return {
+    connections: numberFlag(options, 'connections', 50),
+    durationSeconds: duration,
+    warmupSeconds: numberFlag(options, 'warmup', defaults.warmupSeconds),
+    maxRequests: numberFlag(options, 'max-requests', 5_000_000),
+    streams: numberFlag(options, 'streams', 50),
+    streamSeconds: numberFlag(options, 'stream-duration', duration),
+    maxStreams: numberFlag(options, 'max-streams', 1_000_000),
+    chunks: numberFlag(options, 'chunks', 20),
+    intervalMs: numberFlag(options, 'interval-ms', 50),
+  };
 }
 
 /** One round's figures for one target. */

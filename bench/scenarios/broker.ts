@@ -15,7 +15,7 @@ import { machineLine } from '../lib/machine.js';
 import { integer, markdownTable, ms, signedMs } from '../lib/markdown.js';
 import { repoPath } from '../lib/paths.js';
 import { runHttpLoad, type HttpLoadResult } from '../lib/http-load.js';
-import { CHAT_BODY, STREAM_BODY, measureTarget, type LoadSettings, type LoadTarget, type TargetRound } from '../lib/proxy-comparison.js';
+import { CHAT_BODY, STREAM_BODY, loadSettingsFrom, measureTarget, type LoadSettings, type LoadTarget, type TargetRound } from '../lib/proxy-comparison.js';
 import { numberFlag, type BenchOptions, type MarkdownSection, type Scenario } from '../lib/scenario.js';
 import { startSwitchboard } from '../lib/switchboard-server.js';
 import { canConnect } from '../../test/support/services.js';
@@ -39,18 +39,9 @@ interface BrokerRound {
 }
 
 function settingsFrom(options: BenchOptions): BrokerSettings {
-  const duration = numberFlag(options, 'duration', options.full ? 20 : 5);
   return {
+    ...loadSettingsFrom(options, { durationSeconds: options.full ? 20 : 5, warmupSeconds: 2 }),
     latencySeconds: numberFlag(options, 'latency-duration', options.full ? 10 : 4),
-    connections: numberFlag(options, 'connections', 50),
-    durationSeconds: duration,
-    warmupSeconds: numberFlag(options, 'warmup', 2),
-    maxRequests: numberFlag(options, 'max-requests', 5_000_000),
-    streams: numberFlag(options, 'streams', 50),
-    streamSeconds: numberFlag(options, 'stream-duration', duration),
-    maxStreams: numberFlag(options, 'max-streams', 1_000_000),
-    chunks: numberFlag(options, 'chunks', 20),
-    intervalMs: numberFlag(options, 'interval-ms', 50),
   };
 }
 

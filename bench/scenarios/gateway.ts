@@ -15,7 +15,7 @@ import { renderGatewayReport, type MemoryFigures } from '../lib/gateway-report.j
 import { compiledBenchServer } from '../lib/compile-servers.js';
 import { machineLine } from '../lib/machine.js';
 import { procStatusKb } from '../lib/proc.js';
-import { CHAT_BODY, STREAM_BODY, measureTarget, type LoadSettings, type LoadTarget, type TargetRound } from '../lib/proxy-comparison.js';
+import { CHAT_BODY, STREAM_BODY, loadSettingsFrom, measureTarget, type LoadSettings, type LoadTarget, type TargetRound } from '../lib/proxy-comparison.js';
 import { numberFlag, type BenchOptions, type MarkdownSection, type Scenario } from '../lib/scenario.js';
 import { startSwitchboard } from '../lib/switchboard-server.js';
 
@@ -31,19 +31,10 @@ const ENTRY_TEXT = {
 } as const;
 
 function settingsFrom(options: BenchOptions): LoadSettings & { rounds: number } {
-  const duration = numberFlag(options, 'duration', options.full ? 30 : 10);
   return {
-    connections: numberFlag(options, 'connections', 50),
-    durationSeconds: duration,
-    warmupSeconds: numberFlag(options, 'warmup', options.full ? 5 : 2),
+    ...loadSettingsFrom(options, { durationSeconds: options.full ? 30 : 10, warmupSeconds: options.full ? 5 : 2 }),
     lightRate: numberFlag(options, 'light-rate', 200),
     lightSeconds: numberFlag(options, 'light-duration', options.full ? 15 : 5),
-    maxRequests: numberFlag(options, 'max-requests', 5_000_000),
-    streams: numberFlag(options, 'streams', 50),
-    streamSeconds: numberFlag(options, 'stream-duration', duration),
-    maxStreams: numberFlag(options, 'max-streams', 1_000_000),
-    chunks: numberFlag(options, 'chunks', 20),
-    intervalMs: numberFlag(options, 'interval-ms', 50),
     rounds: Math.max(1, Math.round(numberFlag(options, 'rounds', options.full ? 3 : 1))),
   };
 }
