@@ -109,7 +109,13 @@ export class UsageRecorder {
       const bornBefore = Date.now() - this.settings.flushIntervalMs / 2;
       const markers = [...this.markers.values()].filter((marker) => !marker.written && marker.start.createdAt <= bornBefore);
       if (markers.length > 0) {
-        await this.repository.insertPending(markers.map((marker) => ({ ...marker.start.buildRow(), instance_id: this.options.instanceId ?? null })));
+        await this.repository.insertPending(
+          markers.map((marker) => {
+            const row = marker.start.buildRow();
+            row.instance_id = this.options.instanceId ?? null;
+            return row;
+          }),
+        );
         for (const marker of markers) marker.written = true;
       }
       while (this.queue.length > 0) {
