@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { SwitchboardError } from '../platform/errors.js';
@@ -12,7 +11,7 @@ import type { EndReason, LiveExchanges } from './live-exchanges.js';
 import type { UsageRecorder } from './records/recorder.js';
 import { clientHeaders, credentialsOf } from './response-hygiene.js';
 import type { Router } from './router.js';
-import type { ForwardCall, Principal, Target } from './target.js';
+import type { BodySource, ForwardCall, Principal, Target } from './target.js';
 import { PlainTap } from './plain-tap.js';
 import { UsageTap } from './usage-tap.js';
 
@@ -278,7 +277,7 @@ class Exchange implements StartedExchange, ExchangeState {
  * itself sets up ten listeners and closures per call; the three below are all this needs: data
  * with back-pressure, and the end (errors and early close are handled above them).
  */
-function pipeTap(source: Readable, tap: UsageTap, done: (error?: Error | null) => void): void {
+function pipeTap(source: BodySource, tap: UsageTap, done: (error?: Error | null) => void): void {
   let called = false;
   const finish = (error?: Error | null) => {
     if (called) return;

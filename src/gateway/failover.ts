@@ -1,6 +1,5 @@
-import type { Readable } from 'node:stream';
 import { SwitchboardError } from '../platform/errors.js';
-import type { CancelSignal, ForwardCall, Target, TargetResponse } from './target.js';
+import type { BodySource, CancelSignal, ForwardCall, Target, TargetReply } from './target.js';
 
 /** The verdict on one attempt; `classifyFailure` is the single retry rulebook (STYLE.md §6). */
 export interface AttemptVerdict {
@@ -27,7 +26,7 @@ function retryAfterMs(headers: Readonly<Record<string, string>>): number | undef
  * Connect errors, first-byte timeouts, 5xx, 408 and 429 are retryable; other 4xx are the
  * caller's problem and final (401/403 also mark the upstream's key as suspect).
  */
-export function classifyFailure(outcome: { response: TargetResponse } | { error: SwitchboardError }): AttemptVerdict {
+export function classifyFailure(outcome: { response: TargetReply } | { error: SwitchboardError }): AttemptVerdict {
   if ('error' in outcome) {
     const { code } = outcome.error;
     const transport = code === 'upstream_unavailable' || code === 'upstream_timeout' || code === 'upstream_error';
@@ -64,7 +63,7 @@ export class RetryBudget {
 
 export interface FailoverResult {
   readonly target: Target;
-  readonly response: TargetResponse;
+  readonly response: TargetReply;
   readonly attempts: number;
 }
 
@@ -116,7 +115,7 @@ export async function forwardWithFailover(call: ForwardCall, context: FailoverCo
 }
 
 /** Drops a body we will not relay; undici reports the destroy as an error we expect. */
-function discard(body: Readable): void {
+function discard(body: BodySource): void {
   body.on('error', () => undefined);
   body.destroy();
 }

@@ -1,5 +1,5 @@
 /** The gateway's public surface: other capabilities import only from here. */
-export type { CancelSignal, ForwardCall, Principal, Target, TargetResponse } from './target.js';
+export type { BodySource, CancelSignal, ForwardCall, Principal, Target, TargetReply, TargetResponse } from './target.js';
 export type { Gateway, GatewayRequest } from './gateway.js';
 export type { GatewayTables } from './tables.js';
 export type { ModelTargets } from './router.js';

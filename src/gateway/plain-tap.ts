@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
+import type { BodySource } from './target.js';
 import { maskSecrets, parseJson, readUsage, type Usage } from './usage-tap.js';
 
 export interface PlainTapOptions {
@@ -35,7 +36,7 @@ export class PlainTap extends EventEmitter {
   private readonly isMasking: boolean;
 
   constructor(
-    private readonly source: Readable,
+    private readonly source: BodySource,
     private readonly options: PlainTapOptions,
     private readonly done: (error?: Error) => void,
   ) {

@@ -35,6 +35,28 @@ export interface TargetResponse {
 }
 
 /**
+ * The part of a Node Readable the exchange reads a target's body through: flowing `data` once a
+ * listener is attached, `end`, `error`, pause/resume for back-pressure, destroy to drop the rest.
+ * A Readable is one; the upstream target's `UpstreamCall` is a lighter one (upstream-call.ts).
+ */
+export interface BodySource {
+  readonly destroyed: boolean;
+  on(event: 'data', listener: (chunk: Buffer) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  once(event: 'end', listener: () => void): this;
+  pause(): this;
+  resume(): this;
+  destroy(error?: Error): this;
+}
+
+/** What `Target.send` resolves with: a TargetResponse whose body may be any BodySource. */
+export interface TargetReply {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: BodySource;
+}
+
+/**
  * What `Target.send` listens to for cancellation: the part of AbortSignal targets use, so an
  * AbortSignal fits and the exchange can pass something lighter (`CancelSource`).
  */
@@ -61,7 +83,7 @@ export interface Target {
    * Sends the call. Resolves once response headers are in; rejects with a SwitchboardError for
    * transport failures. Aborting `signal` cancels the call and destroys the body.
    */
-  send(call: ForwardCall, signal: CancelSignal): Promise<TargetResponse>;
+  send(call: ForwardCall, signal: CancelSignal): Promise<TargetReply>;
 }
 
 /** Who is calling; decorated on the request by each surface's authentication. */

@@ -1,7 +1,8 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import { SwitchboardError } from '../platform/errors.js';
 import { HOP_BY_HOP, filterHeaders } from '../platform/http-headers.js';
-import type { CancelSignal, ForwardCall, Target, TargetResponse } from './target.js';
+import type { CancelSignal, ForwardCall, Target, TargetReply } from './target.js';
+import { UpstreamCall } from './upstream-call.js';
 import type { UpstreamProfile } from './upstream-profiles.js';
 import { upstreamPath } from './upstream-url.js';
 
@@ -45,30 +46,31 @@ export class UpstreamTarget implements Target {
     });
   }
 
-  async send(call: ForwardCall, signal: CancelSignal): Promise<TargetResponse> {
+  send(call: ForwardCall, signal: CancelSignal): Promise<TargetReply> {
     const headers = filterHeaders(call.headers, DROP_TO_UPSTREAM);
     const key = call.apiKey ?? this.options.apiKey;
     if (key) headers['authorization'] = `Bearer ${key}`;
     const body = this.bodyFor(call);
     headers['content-length'] = String(body.length);
+    const upstreamCall = new UpstreamCall(signal, this.classify);
     try {
-      const response = await this.pool.request({
-        method: call.method,
-        path: upstreamPath(this.basePath, call.path, call.search),
-        headers,
-        body: body.length > 0 || call.method !== 'GET' ? body : null,
-        // undici takes any object with addEventListener/removeEventListener and `aborted` (api-request.js).
-        signal,
-      });
-      return {
-        status: response.statusCode,
-        headers: filterHeaders(response.headers),
-        body: response.body,
-      };
+      this.pool.dispatch(
+        {
+          method: call.method,
+          path: upstreamPath(this.basePath, call.path, call.search),
+          headers,
+          body: body.length > 0 || call.method !== 'GET' ? body : null,
+        },
+        upstreamCall,
+      );
     } catch (error) {
-      throw classifyTransportError(error, this.id);
+      // undici validates the options synchronously (e.g. a header value it refuses).
+      return Promise.reject(this.classify(error));
     }
+    return upstreamCall.reply;
   }
+
+  private readonly classify = (error: unknown): SwitchboardError => classifyTransportError(error, this.id);
 
   /** Applies this vendor's quirks to the body; re-serialises only when something changes. */
   private bodyFor(call: ForwardCall): Buffer {

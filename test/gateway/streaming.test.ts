@@ -53,6 +53,27 @@ describe('streams after the first byte (RELIABILITY F6–F8, F12)', () => {
     expect(await waitForRecord(app, 'f7')).toMatchObject({ outcome: 'upstream_reset' });
   });
 
+  it('F7: events the upstream sent right before its socket died (same packet as the close) all reach the client', async () => {
+    // Headers, three events and the close leave in one tick, so they reach the gateway together,
+    // often in one read, before anyone reads the body.
+    const sent = events(1);
+    upstream.enqueue({
+      kind: 'handler',
+      handle: (_request, response) => {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const event of sent) response.write(`data: ${JSON.stringify(event)}\n\n`);
+        // node:http corks the socket until the next tick; push the bytes out, then close at once.
+        response.socket?.uncork();
+        response.socket?.destroy();
+      },
+    });
+    const result = await streamFrom('f7-last-events');
+    expect(result.received.slice(0, sent.length).map((event) => JSON.parse(event.data) as unknown)).toEqual(sent);
+    expect(result.received).toHaveLength(sent.length + 1);
+    expect(JSON.parse(result.errors[0]!.data).error.code).toBe('upstream_reset');
+    expect(await waitForRecord(app, 'f7-last-events')).toMatchObject({ outcome: 'upstream_reset' });
+  });
+
   it('F8: a clean close without [DONE] is not a complete answer', async () => {
     upstream.enqueue({ kind: 'sse', events: events(8), closeAfter: 5 });
     const result = await streamFrom('f8');
