@@ -64,8 +64,8 @@ export class UpstreamTarget implements Target {
         upstreamCall,
       );
     } catch (error) {
-      // undici validates the options synchronously (e.g. a header value it refuses).
-      return Promise.reject(this.classify(error));
+      // undici reports bad options and a closed pool through the handler; this is for anything else.
+      upstreamCall.onResponseError(undefined, error instanceof Error ? error : new Error(String(error)));
     }
     return upstreamCall.reply;
   }
