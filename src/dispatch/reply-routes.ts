@@ -63,6 +63,10 @@ async function handleResult(deps: ReplyRoutesDeps, request: FastifyRequest, repl
     return;
   }
   const verdict = deps.hub.deliverResult({ requestId: parsed.requestId, token: parsed.token ?? bearerToken(request), dataText: parsed.dataText });
+  // The client's answer is written in the microtasks and ticks that settling started; the
+  // worker's 200 waits for the next turn, so the worker's wake-up and its broker ack do not
+  // compete with the client's answer for the CPU (BENCHMARKS.md, broker section).
+  if (verdict === 'ok') await new Promise((resolve) => setImmediate(resolve));
   const answer = VERDICT_REPLIES[verdict];
   await reply.code(answer.status).send(answer.body);
 }
