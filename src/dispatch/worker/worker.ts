@@ -5,7 +5,8 @@ import type { Broker, Subscription } from '../brokers/broker.js';
 import { rawMembers } from '../raw-json.js';
 import { decodeTask, type Task } from '../task.js';
 import type { ModelClient } from './model-client.js';
-import { FrameSocket, postResult, replyJson, type ReplyAddress } from './reply-client.js';
+import { FrameChannels } from './frame-channels.js';
+import { postResult, replyJson, type ReplyAddress } from './reply-client.js';
 import { completionAsChunk, errorData, jsonText, upstreamErrorData } from './upstream-answer.js';
 
 export interface WorkerOptions {
@@ -34,8 +35,8 @@ function isEventStream(response: Dispatcher.ResponseData): boolean {
  */
 export class Worker {
   private subscription: Subscription | undefined;
-  /** Stream sockets in use, so a simulated crash can drop them all. */
-  private readonly sockets = new Set<FrameSocket>();
+  /** One persistent /res/ws socket per gateway endpoint, shared by the streams answered there. */
+  private readonly channels = new FrameChannels();
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -53,9 +54,10 @@ export class Worker {
     log.info({ topic, subscription, broker: broker.kind, concurrency }, 'worker started');
   }
 
-  /** Graceful: stops taking tasks and finishes the running ones. */
+  /** Graceful: stops taking tasks, finishes the running ones, then closes the reply sockets. */
   async stop(): Promise<void> {
     await this.subscription?.stop();
+    await this.channels.closeAll();
   }
 
   async handle(payload: Buffer): Promise<void> {
@@ -95,22 +97,17 @@ export class Worker {
   }
 
   private async answerStream(task: Task, input: { address: ReplyAddress; body: string }): Promise<void> {
-    const abort = new AbortController();
-    const socket = new FrameSocket(task.endpoint, (requestId) => {
-      if (requestId === task.request_id) abort.abort();
-    });
-    this.sockets.add(socket);
-    // A gateway that went away will not read the answer: stop calling the model for it.
-    void socket.closed.then(() => abort.abort());
-    const frame = (fields: { end: boolean; dataText?: string | undefined }) => socket.send(replyJson(input.address, fields));
+    // Aborted when the gateway cancels the request or goes away: stop calling the model for it.
+    const stream = this.channels.open(task.endpoint, task.request_id);
+    const frame = (fields: { end: boolean; dataText?: string | undefined }) => stream.send(replyJson(input.address, fields));
     try {
-      await this.relayStream(input.body, { frame, signal: abort.signal });
+      await this.relayStream(input.body, { frame, signal: stream.signal });
     } catch (error) {
-      if (!abort.signal.aborted) this.options.log.warn({ err: error, requestId: task.request_id }, 'stream failed');
+      if (!stream.signal.aborted) this.options.log.warn({ err: error, requestId: task.request_id }, 'stream failed');
       frame({ end: true, dataText: errorData(UNREACHABLE, 'upstream_unavailable') });
     } finally {
-      await socket.close();
-      this.sockets.delete(socket);
+      // Acked only after the answer went out (at-least-once).
+      await stream.release();
     }
   }
 
@@ -148,7 +145,7 @@ export class Worker {
 
   /** Test hook: behave as a killed process (no acks, sockets dropped). */
   async crash(): Promise<void> {
-    for (const socket of this.sockets) socket.terminate();
+    this.channels.terminateAll();
     await this.subscription?.stop({ abandon: true });
   }
 }
