@@ -106,7 +106,8 @@ export class UpstreamCall extends EventEmitter implements Dispatcher.DispatchHan
 
   pause(): this {
     this.isPaused = true;
-    this.controller?.pause();
+    // Once the call is over its controller is stale: the connection may carry another call now.
+    if (!this.isOver) this.controller?.pause();
     return this;
   }
 
@@ -142,7 +143,7 @@ export class UpstreamCall extends EventEmitter implements Dispatcher.DispatchHan
       this.endPending = false;
       this.emit('end');
     } else if (this.failure) this.tellFailure();
-    else this.controller?.resume();
+    else if (!this.isOver) this.controller?.resume();
   };
 
   private canFlow(): boolean {
