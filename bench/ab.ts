@@ -1,0 +1,129 @@
+/**
+ * `npm run bench:ab -- --rev 61e2acf --rev HEAD [--rounds 3] [--seconds 5] [--light]`
+ *
+ * Before/after on a shared machine: Switchboard built from each git revision (or the working
+ * tree, `--rev .`) runs beside the minimal Node proxy and the scripted upstream, and every round
+ * measures each of them in turn, alternating the order, so background load hits all of them
+ * alike. Prints medians of req/s, p50, added p50 over the direct path and CPU per request; the
+ * ratio is against the minimal proxy of the same rounds. Closed-loop at 50 connections, or a
+ * fixed 200 req/s with `--light`. Writes nothing to BENCHMARKS.md.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildSwitchboard } from './lib/build-switchboard.js';
+import { startChildServer, type ChildServer } from './lib/child-server.js';
+import { compiledBenchServer } from './lib/compile-servers.js';
+import { freePort } from './lib/free-port.js';
+import { runHttpLoad } from './lib/http-load.js';
+import { runPacedLoad } from './lib/paced-load.js';
+import { CHAT_BODY } from './lib/proxy-comparison.js';
+import { repoPath } from './lib/paths.js';
+import { startSwitchboard } from './lib/switchboard-server.js';
+
+const CACHE = repoPath('node_modules/.cache/switchboard-bench');
+const CHAT_PATH = '/v1/chat/completions';
+const GATEWAY_KEY = 'bench-key';
+
+const { values } = parseArgs({
+  options: {
+    rev: { type: 'string', multiple: true, default: [] },
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '50' },
+    light: { type: 'boolean', default: false },
+  },
+});
+if (values.rev.length === 0) throw new Error('usage: npm run bench:ab -- --rev A --rev B [--rounds 3] [--seconds 5] [--light]');
+const rounds = Number(values.rounds);
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+
+/** main.js of `rev` compiled with tsc (the working tree for `.`), under node_modules/.cache so its imports resolve. */
+function buildRevision(rev: string): string {
+  if (rev === '.') return buildSwitchboard((line) => console.error(line));
+  const commit = execFileSync('git', ['rev-parse', '--short', rev], { cwd: repoPath('.'), encoding: 'utf8' }).trim();
+  const sourceDir = join(CACHE, `ab-src-${commit}`);
+  const outDir = join(CACHE, `ab-build-${commit}`);
+  if (existsSync(join(outDir, 'main.js'))) return join(outDir, 'main.js');
+  rmSync(sourceDir, { recursive: true, force: true });
+  mkdirSync(sourceDir, { recursive: true });
+  execFileSync('sh', ['-c', `git archive ${commit} src tsconfig.json tsconfig.build.json | tar -x -C '${sourceDir}'`], { cwd: repoPath('.') });
+  spawnSync(process.execPath, [repoPath('node_modules/typescript/bin/tsc'), '-p', join(sourceDir, 'tsconfig.build.json'), '--outDir', outDir], { encoding: 'utf8' });
+  // Assets found at `../../src/...` from the build (browser pages) come from this tree's src/.
+  const sourceLink = join(CACHE, 'src');
+  if (!existsSync(sourceLink)) symlinkSync(repoPath('src'), sourceLink, 'dir');
+  if (!existsSync(join(outDir, 'main.js'))) throw new Error(`tsc did not build ${rev}`);
+  return join(outDir, 'main.js');
+}
+
+interface Row {
+  readonly label: string;
+  readonly server: ChildServer;
+  readonly headers: Record<string, string>;
+  readonly rps: number[];
+  readonly p50: number[];
+  readonly cpu: number[];
+}
+
+function median(samples: readonly number[]): number {
+  const sorted = [...samples].sort((left, right) => left - right);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+async function measure(row: Row): Promise<void> {
+  const headers = { 'content-type': 'application/json', ...row.headers };
+  const url = `${row.server.origin}${CHAT_PATH}`;
+  await runHttpLoad({ url, headers, body: CHAT_BODY, connections, durationSeconds: 1, maxRequests: Number.MAX_SAFE_INTEGER });
+  const cpuBefore = row.server.cpuSeconds() ?? 0;
+  const result = values.light
+    ? await runPacedLoad({ origin: row.server.origin, path: CHAT_PATH, headers, body: CHAT_BODY, rate: 200, durationSeconds: seconds, maxRequests: Number.MAX_SAFE_INTEGER })
+    : await runHttpLoad({ url, headers, body: CHAT_BODY, connections, durationSeconds: seconds, maxRequests: Number.MAX_SAFE_INTEGER });
+  const cpu = (((row.server.cpuSeconds() ?? 0) - cpuBefore) * 1e6) / Math.max(1, result.requests);
+  row.rps.push(result.requestsPerSecond);
+  row.p50.push(result.latency.p50);
+  row.cpu.push(cpu);
+  console.error(`   ${row.label}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.latency.p50.toFixed(2)} ms, ${Math.round(cpu)} µs CPU/req`);
+}
+
+async function directP50(upstream: ChildServer): Promise<number> {
+  const headers = { 'content-type': 'application/json' };
+  const url = `${upstream.origin}${CHAT_PATH}`;
+  if (!values.light) return (await runHttpLoad({ url, headers, body: CHAT_BODY, connections, durationSeconds: seconds, maxRequests: Number.MAX_SAFE_INTEGER })).latency.p50;
+  return (await runPacedLoad({ origin: upstream.origin, path: CHAT_PATH, headers, body: CHAT_BODY, rate: 200, durationSeconds: seconds, maxRequests: Number.MAX_SAFE_INTEGER })).latency.p50;
+}
+
+const builds = values.rev.map((rev) => ({ rev, main: buildRevision(rev) }));
+const servers: ChildServer[] = [];
+try {
+  const upstreamPort = await freePort();
+  const upstream = await startChildServer({ name: 'upstream', entry: compiledBenchServer('upstream'), args: ['--port', String(upstreamPort)], port: upstreamPort, probe: false });
+  servers.push(upstream);
+  const minimalPort = await freePort();
+  const minimal = await startChildServer({ name: 'minimal-proxy', entry: compiledBenchServer('minimal-proxy'), args: ['--port', String(minimalPort), '--upstream', upstream.origin], port: minimalPort, probe: false });
+  servers.push(minimal);
+  const rows: Row[] = [{ label: 'minimal proxy', server: minimal, headers: {}, rps: [], p50: [], cpu: [] }];
+  for (const build of builds) {
+    const server = await startSwitchboard({ upstreamUrl: `${upstream.origin}/v1`, gatewayKey: GATEWAY_KEY, entryPath: build.main });
+    servers.push(server);
+    rows.push({ label: `Switchboard ${build.rev}`, server, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, rps: [], p50: [], cpu: [] });
+  }
+  const direct: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    console.error(`-- round ${round + 1}/${rounds}`);
+    direct.push(await directP50(upstream));
+    for (const row of round % 2 === 0 ? rows : [...rows].reverse()) await measure(row);
+  }
+  const directMedian = median(direct);
+  const minimalAdded = median(rows[0]?.p50 ?? []) - directMedian;
+  console.log(`${values.light ? 'fixed 200 req/s' : `${connections} connections`}, ${rounds} rounds of ${seconds} s, medians; direct p50 ${directMedian.toFixed(2)} ms`);
+  console.log('| target | req/s | p50 ms | added p50 ms | × minimal | CPU µs/req |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const row of rows) {
+    const added = median(row.p50) - directMedian;
+    console.log(`| ${row.label} | ${Math.round(median(row.rps))} | ${median(row.p50).toFixed(2)} | ${added.toFixed(2)} | ${(added / minimalAdded).toFixed(2)} | ${Math.round(median(row.cpu))} |`);
+  }
+} finally {
+  for (const server of servers.reverse()) await server.stop();
+}
