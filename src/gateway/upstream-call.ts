@@ -77,7 +77,8 @@ export class UpstreamCall extends EventEmitter implements Dispatcher.DispatchHan
     this.isOver = true;
     this.signal.removeEventListener('abort', this.onAbort);
     if (this.destroyed) return;
-    if (this.held) this.endPending = true;
+    // With the headers, before anyone reads (an empty body): the end waits for the consumer.
+    if (this.held || !this.isFlowing) this.endPending = true;
     else this.emit('end');
   }
 

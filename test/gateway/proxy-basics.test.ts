@@ -56,5 +56,16 @@ forEachStore((store) => {
       const row = await waitForRecord(app, 'req-stream-1');
       expect(row).toMatchObject({ outcome: 'ok', prompt_tokens: 5, completion_tokens: 2, response: 'Hello' });
     });
+
+    it('passes an empty answer through: 204 without a body, 200 with a length of 0', async () => {
+      upstream.enqueue({ kind: 'text', status: 204, body: '' });
+      upstream.enqueue({ kind: 'text', status: 200, body: '' });
+      for (const [status, requestId] of [[204, 'req-empty-204'], [200, 'req-empty-200']] as const) {
+        const response = await fetch(`${app.url}/v1/files/file-1`, { method: 'DELETE', headers: { ...AUTH, 'x-request-id': requestId }, signal: AbortSignal.timeout(5_000) });
+        expect(response.status).toBe(status);
+        expect(await response.text()).toBe('');
+        expect(await waitForRecord(app, requestId)).toMatchObject({ status, outcome: 'ok' });
+      }
+    });
   });
 });

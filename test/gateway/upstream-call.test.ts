@@ -71,6 +71,19 @@ describe('UpstreamTarget body (dispatch handler as a body source)', () => {
     expect(result.error).toBeUndefined();
   });
 
+  it('ends an empty body (204, or a length of 0) for a consumer that starts late', async () => {
+    upstream.enqueue({ kind: 'text', status: 204, body: '' });
+    upstream.enqueue({ kind: 'text', body: '' });
+    for (const status of [204, 200]) {
+      const reply = await target.send(call, new CancelSource());
+      await sleep(20);
+      expect(reply.status).toBe(status);
+      const result = await read(reply.body);
+      expect(result.text).toBe('');
+      expect(result.error).toBeUndefined();
+    }
+  });
+
   it('sends nothing while the consumer is paused and everything after it resumes', async () => {
     const big = 'x'.repeat(4 * 1024 * 1024);
     upstream.enqueue({ kind: 'text', body: big });
