@@ -71,6 +71,16 @@ describe('UpstreamTarget body (dispatch handler as a body source)', () => {
     expect(result.error).toBeUndefined();
   });
 
+  it('gives a late consumer a 1 MiB body whole and in order (what was held first, then the rest)', async () => {
+    const big = Array.from({ length: 64 * 1024 }, (_, index) => String(index % 10)).join('').repeat(16);
+    upstream.enqueue({ kind: 'text', body: big });
+    const reply = await target.send(call, new CancelSource());
+    await sleep(100);
+    const result = await read(reply.body);
+    expect(result.text.length).toBe(big.length);
+    expect(result.text === big).toBe(true);
+  });
+
   it('ends an empty body (204, or a length of 0) for a consumer that starts late', async () => {
     upstream.enqueue({ kind: 'text', status: 204, body: '' });
     upstream.enqueue({ kind: 'text', body: '' });
