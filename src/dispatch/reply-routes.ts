@@ -6,6 +6,7 @@ import { SEED_MESSAGES } from '../gateway/index.js';
 import { toSwitchboardError } from '../platform/errors.js';
 import { rawMembers } from './raw-json.js';
 import type { ReplyHub, ReplyVerdict } from './reply-hub.js';
+import { wsFrameText } from './ws-frame-text.js';
 
 export interface ReplyRoutesDeps {
   readonly hub: ReplyHub;
@@ -83,7 +84,7 @@ export function sendCancel(socket: WebSocket, requestId: string): void {
 function handleSocket(deps: ReplyRoutesDeps, socket: WebSocket, request: FastifyRequest): void {
   socket.on('message', (data: RawData, isBinary: boolean) => {
     if (isBinary) return;
-    const parsed = parseReply(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'));
+    const parsed = parseReply(wsFrameText(data));
     if (!parsed) return;
     const verdict = deps.hub.deliverFrame({ ...parsed, socket });
     if (verdict === 'ok') return;

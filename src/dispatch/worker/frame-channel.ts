@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { wsFrameText } from '../ws-frame-text.js';
 
 /** A reply socket that does not open within this long is given up (its streams are aborted). */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -13,11 +14,6 @@ export interface StreamLease {
   send(frame: string): void;
   /** Resolves once every frame sent so far went out (or the socket is gone); then stops listening for cancels. */
   release(): Promise<void>;
-}
-
-function frameText(data: WebSocket.RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  return Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8');
 }
 
 /** `{"request_id","cancel":true}` (reply-routes.ts sendCancel); undefined for anything else. */
@@ -51,7 +47,7 @@ export class FrameChannel {
     this.socket.on('error', () => undefined);
     this.socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       if (isBinary) return;
-      const requestId = cancelledId(frameText(data));
+      const requestId = cancelledId(wsFrameText(data));
       if (requestId === undefined) return;
       for (const controller of this.leases.get(requestId) ?? []) controller.abort();
     });
