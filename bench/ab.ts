@@ -8,11 +8,11 @@
  * ratio is against the minimal proxy of the same rounds. Closed-loop at 50 connections, or a
  * fixed 200 req/s with `--light`. Writes nothing to BENCHMARKS.md.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildSwitchboard } from './lib/build-switchboard.js';
+import { BUILD_CACHE, buildSwitchboard, compileSwitchboard } from './lib/build-switchboard.js';
 import { startChildServer, type ChildServer } from './lib/child-server.js';
 import { compiledBenchServer } from './lib/compile-servers.js';
 import { freePort } from './lib/free-port.js';
@@ -22,7 +22,6 @@ import { CHAT_BODY } from './lib/proxy-comparison.js';
 import { repoPath } from './lib/paths.js';
 import { startSwitchboard } from './lib/switchboard-server.js';
 
-const CACHE = repoPath('node_modules/.cache/switchboard-bench');
 const CHAT_PATH = '/v1/chat/completions';
 const GATEWAY_KEY = 'bench-key';
 
@@ -40,22 +39,19 @@ const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 
-/** main.js of `rev` compiled with tsc (the working tree for `.`), under node_modules/.cache so its imports resolve. */
+/** main.js of `rev` compiled with tsc (the working tree for `.`); a revision's build is kept and reused. */
 function buildRevision(rev: string): string {
-  if (rev === '.') return buildSwitchboard((line) => console.error(line));
+  const log = (line: string) => console.error(line);
+  if (rev === '.') return buildSwitchboard(log);
   const commit = execFileSync('git', ['rev-parse', '--short', rev], { cwd: repoPath('.'), encoding: 'utf8' }).trim();
-  const sourceDir = join(CACHE, `ab-src-${commit}`);
-  const outDir = join(CACHE, `ab-build-${commit}`);
+  const outDir = join(BUILD_CACHE, `ab-build-${commit}`);
   if (existsSync(join(outDir, 'main.js'))) return join(outDir, 'main.js');
+  // The revision's sources go under node_modules/.cache too, so tsc resolves this tree's packages.
+  const sourceDir = join(BUILD_CACHE, `ab-src-${commit}`);
   rmSync(sourceDir, { recursive: true, force: true });
   mkdirSync(sourceDir, { recursive: true });
   execFileSync('sh', ['-c', `git archive ${commit} src tsconfig.json tsconfig.build.json | tar -x -C '${sourceDir}'`], { cwd: repoPath('.') });
-  spawnSync(process.execPath, [repoPath('node_modules/typescript/bin/tsc'), '-p', join(sourceDir, 'tsconfig.build.json'), '--outDir', outDir], { encoding: 'utf8' });
-  // Assets found at `../../src/...` from the build (browser pages) come from this tree's src/.
-  const sourceLink = join(CACHE, 'src');
-  if (!existsSync(sourceLink)) symlinkSync(repoPath('src'), sourceLink, 'dir');
-  if (!existsSync(join(outDir, 'main.js'))) throw new Error(`tsc did not build ${rev}`);
-  return join(outDir, 'main.js');
+  return compileSwitchboard(sourceDir, outDir, log);
 }
 
 interface Row {
