@@ -4,7 +4,8 @@
  * worker` → upstream → reply over /res or /res/ws), per broker: in-process (gateway and worker
  * in one process), NATS JetStream and Redis Streams (worker in its own process, the shared
  * servers on 4222/6379). Knobs as in the gateway scenario: --connections 50 --duration 5
- * --warmup 2 --streams 50 --chunks 20 --interval-ms 50 --only-brokers in-process,nats,redis.
+ * --warmup 2 --streams 50 --chunks 20 --interval-ms 50 --only-brokers in-process,nats,redis, plus
+ * --latency-rounds 5 --latency-duration 2 for the unloaded, alternating rounds.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -28,21 +29,36 @@ const BROKERS = { nats: 'nats://127.0.0.1:4222', redis: 'redis://127.0.0.1:6379'
 const UPSTREAM_PATH = 'Switchboard → upstream';
 
 interface BrokerSettings extends LoadSettings {
-  /** Seconds of one-connection load: latency without queueing, for the added-latency figure. */
+  /** Seconds of one-connection load per target and round: latency without queueing. */
   readonly latencySeconds: number;
+  /** Unloaded rounds; each round measures every path once, in turn, so a busy moment of the machine hits all of them. */
+  readonly latencyRounds: number;
 }
 
-/** One target's figures: unloaded latency, then throughput and streams under load. */
-interface BrokerRound {
-  readonly idle: HttpLoadResult;
-  readonly loaded: TargetRound;
+/** One target's figures: unloaded latency per round, then throughput and streams under load. */
+interface BrokerResult {
+  readonly idle: HttpLoadResult[];
+  loaded?: TargetRound;
 }
 
 function settingsFrom(options: BenchOptions): BrokerSettings {
   return {
     ...loadSettingsFrom(options, { durationSeconds: options.full ? 20 : 5, warmupSeconds: 2 }),
-    latencySeconds: numberFlag(options, 'latency-duration', options.full ? 10 : 4),
+    latencySeconds: numberFlag(options, 'latency-duration', options.full ? 4 : 2),
+    latencyRounds: Math.max(1, Math.round(numberFlag(options, 'latency-rounds', options.full ? 9 : 5))),
   };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? NaN) : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
+}
+
+/** Per round: this path's unloaded p50 minus the upstream path's in the same round. */
+function addedPerRound(result: BrokerResult, base: BrokerResult): number[] {
+  return result.idle.map((round, index) => round.latency.p50 - (base.idle[index]?.latency.p50 ?? NaN));
 }
 
 /** Leftover tasks of an earlier run would be answered to nobody and skew the figures. */
@@ -66,30 +82,36 @@ async function checkTarget(target: LoadTarget): Promise<void> {
   }
 }
 
-function renderReport(input: { command: string; machine: string; settings: BrokerSettings; results: ReadonlyMap<string, BrokerRound>; skipped: readonly string[] }): string {
+function renderReport(input: { command: string; machine: string; settings: BrokerSettings; results: ReadonlyMap<string, BrokerResult>; skipped: readonly string[] }): string {
   const base = input.results.get(UPSTREAM_PATH);
-  const added = (label: string, value: number, baseValue: number | undefined) => (label === UPSTREAM_PATH || baseValue === undefined ? '—' : signedMs(value - baseValue));
-  const rows = [...input.results].map(([label, { idle, loaded }]) => [
-    label,
-    ms(idle.latency.p50),
-    ms(idle.latency.p99),
-    added(label, idle.latency.p50, base?.idle.latency.p50),
-    integer(loaded.nonStream.requestsPerSecond),
-    ms(loaded.nonStream.latency.p50),
-    ms(loaded.stream.ttfb.p50),
-    added(label, loaded.stream.ttfb.p50, base?.loaded.stream.ttfb.p50),
-    ms(loaded.stream.gaps.p99),
-    String(idle.errors + idle.non2xx + loaded.nonStream.errors + loaded.nonStream.non2xx + loaded.stream.errors),
-  ]);
+  const rows = [...input.results].map(([label, result]) => {
+    const isBase = label === UPSTREAM_PATH || base === undefined;
+    const added = isBase ? [] : addedPerRound(result, base);
+    const loaded = result.loaded;
+    const baseTtfb = base?.loaded?.stream.ttfb.p50;
+    return [
+      label,
+      ms(median(result.idle.map((round) => round.latency.p50))),
+      ms(median(result.idle.map((round) => round.latency.p99))),
+      isBase ? '—' : `**${signedMs(median(added))}**`,
+      isBase ? '—' : added.map((value) => signedMs(value)).join(' '),
+      integer(loaded?.nonStream.requestsPerSecond),
+      ms(loaded?.nonStream.latency.p50),
+      ms(loaded?.stream.ttfb.p50),
+      isBase || loaded === undefined || baseTtfb === undefined ? '—' : signedMs(loaded.stream.ttfb.p50 - baseTtfb),
+      ms(loaded?.stream.gaps.p99),
+      String(result.idle.reduce((sum, round) => sum + round.errors + round.non2xx, 0) + (loaded ? loaded.nonStream.errors + loaded.nonStream.non2xx + loaded.stream.errors : 0)),
+    ];
+  });
   const { settings } = input;
   return [
     `Command: \`${input.command}\`. ${input.machine}.`,
     '',
-    `Unloaded: one connection for ${settings.latencySeconds} s (latency without queueing). Loaded: ${settings.connections} keep-alive connections for ${settings.durationSeconds} s (closed loop), then ${settings.streams} concurrent streams of ${settings.chunks} chunks ${settings.intervalMs} ms apart. The upstream is bench/servers/upstream.ts; the worker is the real \`switchboard worker\` (its own process for NATS and Redis; in the gateway's process for in-process). Everything shares the machine's 2 cores with the load generator and the broker server.`,
+    `Unloaded: one connection, ${settings.latencySeconds} s per path and round after ${settings.warmupSeconds} s of warm-up, ${settings.latencyRounds} rounds; every round measures each path in turn, so a busy moment of the shared machine lands on all of them. Loaded: ${settings.connections} keep-alive connections for ${settings.durationSeconds} s (closed loop), then ${settings.streams} concurrent streams of ${settings.chunks} chunks ${settings.intervalMs} ms apart. The upstream is bench/servers/upstream.ts; the worker is the real \`switchboard worker\` (its own process for NATS and Redis; in the gateway's process for in-process). Every server stays up for the whole run and everything shares the machine's 2 cores with the load generator and the broker server.`,
     '',
-    markdownTable(['path', 'unloaded p50 ms', 'unloaded p99 ms', 'added p50 ms', 'loaded req/s', 'loaded p50 ms', 'stream TTFB p50 ms', 'added TTFB p50 ms', 'chunk gap p99 ms', 'errors'], rows),
+    markdownTable(['path', 'unloaded p50 ms', 'unloaded p99 ms', 'added p50 ms (median)', 'added p50 per round', 'loaded req/s', 'loaded p50 ms', 'stream TTFB p50 ms', 'added TTFB p50 ms', 'chunk gap p99 ms', 'errors'], rows),
     '',
-    'Added = worker path minus the upstream path through the same Switchboard build, same run. Target: < 2 ms added unloaded p50 through NATS.',
+    'Unloaded p50/p99: median over the rounds. Added = worker path minus the upstream path through Switchboard (same build, same round); the median of the rounds is the figure against the target: < 2 ms added unloaded p50 through NATS.',
     ...(input.skipped.length > 0 ? ['', `Not measured (server not reachable): ${input.skipped.join(', ')}.`] : []),
   ].join('\n');
 }
@@ -100,14 +122,8 @@ async function runBroker(options: BenchOptions): Promise<MarkdownSection> {
   const wanted = (options.flags.get('only-brokers') ?? 'in-process,nats,redis').split(',');
   const servers: ChildServer[] = [];
   const skipped: string[] = [];
-  const results = new Map<string, BrokerRound>();
-  const measure = async (target: LoadTarget) => {
-    await checkTarget(target);
-    const url = `${target.origin}${target.path}`;
-    const idle = await runHttpLoad({ url, headers: { 'content-type': 'application/json', ...target.headers }, body: CHAT_BODY, connections: 1, durationSeconds: settings.latencySeconds, maxRequests: settings.maxRequests });
-    options.log(`   ${target.label}: unloaded p50 ${idle.latency.p50.toFixed(2)} ms, p99 ${idle.latency.p99.toFixed(2)} ms`);
-    results.set(target.label, { idle, loaded: await measureTarget(target, settings, options.log) });
-  };
+  const cleared: (keyof typeof BROKERS)[] = [];
+  const targets: LoadTarget[] = [];
   try {
     const upstreamPort = await freePort();
     const upstream = await startChildServer({ name: 'upstream', entry: repoPath('bench/servers/upstream.ts'), args: ['--port', String(upstreamPort), '--chunks', String(settings.chunks), '--interval-ms', String(settings.intervalMs)], port: upstreamPort });
@@ -116,14 +132,14 @@ async function runBroker(options: BenchOptions): Promise<MarkdownSection> {
     const headers = { authorization: `Bearer ${GATEWAY_KEY}` };
 
     const plain = await startSwitchboard({ upstreamUrl: apiUrl, gatewayKey: GATEWAY_KEY, log: options.log });
-    await measure({ label: UPSTREAM_PATH, origin: plain.origin, path: CHAT_PATH, headers, server: plain, upstream });
-    await plain.stop();
+    servers.push(plain);
+    targets.push({ label: UPSTREAM_PATH, origin: plain.origin, path: CHAT_PATH, headers, server: plain, upstream });
 
     if (wanted.includes('in-process')) {
       const port = await freePort();
       const fleet = await startChildServer({ name: 'fleet-in-process', entry: repoPath('bench/servers/fleet-in-process.ts'), args: ['--port', String(port), '--model', MODEL, '--api-url', apiUrl, '--key', GATEWAY_KEY], port });
-      await measure({ label: 'worker path, in-process', origin: fleet.origin, path: CHAT_PATH, headers, server: fleet, upstream });
-      await fleet.stop();
+      servers.push(fleet);
+      targets.push({ label: 'worker path, in-process', origin: fleet.origin, path: CHAT_PATH, headers, server: fleet, upstream });
     }
     for (const kind of ['nats', 'redis'] as const) {
       if (!wanted.includes(kind)) continue;
@@ -132,20 +148,37 @@ async function runBroker(options: BenchOptions): Promise<MarkdownSection> {
         continue;
       }
       await clearTopic(kind);
+      cleared.push(kind);
       const gateway = await startSwitchboard({ upstreamUrl: apiUrl, gatewayKey: GATEWAY_KEY, extraConfig: { dispatch: { brokerUrl: BROKERS[kind], models: [MODEL] } }, log: options.log });
+      servers.push(gateway);
       const workerPort = await freePort();
       const worker = await startChildServer({ name: `worker-${kind}`, entry: repoPath('bench/servers/fleet-worker.ts'), args: ['--port', String(workerPort), '--broker', BROKERS[kind], '--model', MODEL, '--api-url', apiUrl], port: workerPort });
-      try {
-        await measure({ label: `worker path, ${kind === 'nats' ? 'NATS JetStream' : 'Redis Streams'}`, origin: gateway.origin, path: CHAT_PATH, headers, server: gateway, upstream });
-      } finally {
-        await worker.stop();
-        await gateway.stop();
-        await clearTopic(kind);
+      servers.push(worker);
+      targets.push({ label: `worker path, ${kind === 'nats' ? 'NATS JetStream' : 'Redis Streams'}`, origin: gateway.origin, path: CHAT_PATH, headers, server: gateway, upstream });
+    }
+
+    const results = new Map<string, BrokerResult>(targets.map((target) => [target.label, { idle: [] }]));
+    for (const target of targets) {
+      await checkTarget(target);
+      // JIT, pools and the broker's consumers warm up before anything is counted.
+      await runHttpLoad({ url: `${target.origin}${target.path}`, headers: { 'content-type': 'application/json', ...target.headers }, body: CHAT_BODY, connections: 1, durationSeconds: settings.warmupSeconds, maxRequests: settings.maxRequests });
+    }
+    for (let round = 1; round <= settings.latencyRounds; round++) {
+      for (const target of targets) {
+        const url = `${target.origin}${target.path}`;
+        const idle = await runHttpLoad({ url, headers: { 'content-type': 'application/json', ...target.headers }, body: CHAT_BODY, connections: 1, durationSeconds: settings.latencySeconds, maxRequests: settings.maxRequests });
+        results.get(target.label)?.idle.push(idle);
+        options.log(`   round ${round}/${settings.latencyRounds} ${target.label}: unloaded p50 ${idle.latency.p50.toFixed(2)} ms, p99 ${idle.latency.p99.toFixed(2)} ms`);
       }
+    }
+    for (const target of targets) {
+      const result = results.get(target.label);
+      if (result) result.loaded = await measureTarget(target, settings, options.log);
     }
     return { title: 'Worker fleet: added latency of the broker path', body: renderReport({ command: options.command, machine, settings, results, skipped }) };
   } finally {
     for (const server of servers.reverse()) await server.stop();
+    for (const kind of cleared) await clearTopic(kind);
   }
 }
 
