@@ -41,6 +41,7 @@ const worker = new Worker({
   concurrency: 256,
   maxDeliver: 3,
   ackWaitMs: 30_000,
+  heartbeatMs: 30_000,
   log: pino({ level: 'warn' }),
 });
 await worker.start();

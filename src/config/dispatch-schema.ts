@@ -22,6 +22,12 @@ export const dispatchSchema = z
     streamIdleMs: durationMs().default(60_000),
     /** Keep-alive comment interval on worker streams (seed 000: 30 s). @default 30s */
     keepAliveMs: durationMs().default(30_000),
+    /**
+     * Ping interval of workers' `/res/ws` sockets; one that sends nothing (no pong, no frame) for a
+     * whole interval after a ping is dropped, so sockets of workers that vanished behind NAT do not
+     * pile up. @default 30s
+     */
+    wsHeartbeatMs: durationMs().default(30_000),
     /** Host name used in callback URLs when no public URL is set (ENDPOINT_HOST). */
     endpointHost: optionalText(),
     /** Deliveries of a task whose worker never answered, including the first. @default 3 */

@@ -56,5 +56,5 @@ export function createDispatchService(options: DispatchServiceOptions): Dispatch
 
 /** Registers `POST /res` and `GET /res/ws` in their own encapsulated scope (parser, error renderer). */
 export async function registerDispatch(app: FastifyInstance, deps: { config: Config; service: DispatchService }): Promise<void> {
-  await app.register((scope) => registerReplyRoutes(scope, { hub: deps.service.hub, maxReplyBytes: deps.config.dispatch.maxReplyBytes }));
+  await app.register((scope) => registerReplyRoutes(scope, { hub: deps.service.hub, maxReplyBytes: deps.config.dispatch.maxReplyBytes, heartbeatMs: deps.config.dispatch.wsHeartbeatMs }));
 }

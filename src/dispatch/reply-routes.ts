@@ -7,11 +7,14 @@ import { toSwitchboardError } from '../platform/errors.js';
 import { rawMembers } from './raw-json.js';
 import type { ReplyHub, ReplyVerdict } from './reply-hub.js';
 import { wsFrameText } from './ws-frame-text.js';
+import { keepSocketAlive } from './ws-heartbeat.js';
 
 export interface ReplyRoutesDeps {
   readonly hub: ReplyHub;
   /** Largest `/res` body and `/res/ws` frame. */
   readonly maxReplyBytes: number;
+  /** Ping interval of worker sockets (ws-heartbeat.ts). */
+  readonly heartbeatMs: number;
 }
 
 /** SEEDS-SPEC §1.3: `/res` answers; the 404 body is the seed's own, not the OpenAI shape. */
@@ -93,6 +96,7 @@ function handleSocket(deps: ReplyRoutesDeps, socket: WebSocket, request: Fastify
     if (verdict === 'unknown' && !parsed.isEnd) sendCancel(socket, parsed.requestId);
   });
   socket.on('close', () => deps.hub.socketClosed(socket));
+  keepSocketAlive(socket, deps.heartbeatMs);
   socket.on('error', (error) => request.log.debug({ err: error }, 'worker socket error'));
 }
 

@@ -67,6 +67,7 @@ forEachBroker((broker) => {
         concurrency: 8,
         maxDeliver: 3,
         ackWaitMs: 5_000,
+        heartbeatMs: 30_000,
         log: pino({ level: 'silent' }),
       });
       await worker.start();
@@ -116,7 +117,7 @@ forEachBroker((broker) => {
     });
 
     it('frames for an unknown request id are ignored and cancelled; the socket stays open', async () => {
-      const channels = new FrameChannels();
+      const channels = new FrameChannels({ heartbeatMs: 30_000 });
       const endpoint = `${app.url.replace('http', 'ws')}/res/ws`;
       try {
         const first = channels.open(endpoint, 'never-issued-1');

@@ -67,6 +67,13 @@ describe('worker settings (SEEDS-SPEC §1.6)', () => {
     expect(loadWorkerConfig({ BROKER_URL: 'redis://x', TOPIC: 'model-x', NODE_TYPE: 'local' })).toMatchObject({ apiUrl: 'http://localhost:8080/v1', apiKey: 'sk-no-key-required', topic: 'model-x' });
   });
 
+  it('takes the reply sockets\' ping interval from WS_HEARTBEAT (Go duration), 30 s by default', () => {
+    const base = { BROKER_URL: 'redis://x', MODEL_NAME: 'm', API_KEY: 'sk-1' };
+    expect(loadWorkerConfig(base).wsHeartbeatMs).toBe(30_000);
+    expect(loadWorkerConfig({ ...base, WS_HEARTBEAT: '1m15s' }).wsHeartbeatMs).toBe(75_000);
+    expect(() => loadWorkerConfig({ ...base, WS_HEARTBEAT: 'often' })).toThrow(/wsHeartbeatMs/);
+  });
+
   it('names every bad setting on its own line and masks secrets', () => {
     let error: unknown;
     try {

@@ -1,10 +1,16 @@
 import WebSocket from 'ws';
 import { wsFrameText } from '../ws-frame-text.js';
+import { keepSocketAlive } from '../ws-heartbeat.js';
 
 /** A reply socket that does not open within this long is given up (its streams are aborted). */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Same cap as the gateway's frames (RELIABILITY §4). */
 const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+
+export interface FrameChannelOptions {
+  /** Ping interval; a gateway not heard from for a whole interval after a ping is dropped (ws-heartbeat.ts). */
+  readonly heartbeatMs: number;
+}
 
 /** One stream answer on a shared channel. */
 export interface StreamLease {
@@ -30,8 +36,9 @@ function cancelledId(text: string): string | undefined {
  * One persistent WebSocket to a gateway's `/res/ws`, shared by every stream answered to it
  * (SEEDS-SPEC §1.3: one socket may carry frames for many request_ids), so a stream costs no
  * handshake. Frames are routed by the request_id inside them; the gateway's cancel messages are
- * routed back the same way. When the socket closes (the gateway stopped), every stream still
- * using it is aborted and the channel is done: the next stream opens a new one.
+ * routed back the same way. When the socket closes (the gateway stopped, or stopped answering
+ * pings), every stream still using it is aborted and the channel is done: the next stream opens a
+ * new one.
  */
 export class FrameChannel {
   private readonly socket: WebSocket;
@@ -39,7 +46,7 @@ export class FrameChannel {
   private readonly leases = new Map<string, Set<AbortController>>();
   readonly closed: Promise<void>;
 
-  constructor(endpoint: string) {
+  constructor(endpoint: string, options: FrameChannelOptions) {
     // Seed Python worker: an http:// stream endpoint is the same place over ws://.
     this.socket = new WebSocket(endpoint.replace(/^http/, 'ws'), { maxPayload: MAX_PAYLOAD_BYTES, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
     this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
@@ -52,6 +59,7 @@ export class FrameChannel {
       for (const controller of this.leases.get(requestId) ?? []) controller.abort();
     });
     this.socket.once('open', () => {
+      keepSocketAlive(this.socket, options.heartbeatMs);
       for (const { frame, sent } of this.queue.splice(0)) this.socket.send(frame, sent);
     });
   }

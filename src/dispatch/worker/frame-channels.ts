@@ -1,4 +1,4 @@
-import { FrameChannel, type StreamLease } from './frame-channel.js';
+import { FrameChannel, type FrameChannelOptions, type StreamLease } from './frame-channel.js';
 
 /**
  * A worker's stream reply channels, one per gateway endpoint: opened by the first stream that
@@ -7,6 +7,8 @@ import { FrameChannel, type StreamLease } from './frame-channel.js';
  */
 export class FrameChannels {
   private readonly channels = new Map<string, FrameChannel>();
+
+  constructor(private readonly options: FrameChannelOptions) {}
 
   /** Open channels (for tests and logs). */
   get size(): number {
@@ -17,7 +19,7 @@ export class FrameChannels {
   open(endpoint: string, requestId: string): StreamLease {
     let channel = this.channels.get(endpoint);
     if (!channel || channel.isGone) {
-      const fresh = new FrameChannel(endpoint);
+      const fresh = new FrameChannel(endpoint, this.options);
       this.channels.set(endpoint, fresh);
       void fresh.closed.then(() => {
         if (this.channels.get(endpoint) === fresh) this.channels.delete(endpoint);

@@ -32,6 +32,7 @@ export async function runWorkerCommand(input: WorkerCommandInput): Promise<numbe
     concurrency: config.maxProcessNum,
     maxDeliver: config.maxDeliver,
     ackWaitMs: config.ackWaitMs,
+    heartbeatMs: config.wsHeartbeatMs,
     log,
   });
   await worker.start();

@@ -17,6 +17,8 @@ export interface WorkerOptions {
   readonly concurrency: number;
   readonly maxDeliver: number;
   readonly ackWaitMs: number;
+  /** Ping interval of the /res/ws reply sockets (frame-channel.ts); WS_HEARTBEAT. */
+  readonly heartbeatMs: number;
   readonly log: Logger;
 }
 
@@ -36,9 +38,11 @@ function isEventStream(response: Dispatcher.ResponseData): boolean {
 export class Worker {
   private subscription: Subscription | undefined;
   /** One persistent /res/ws socket per gateway endpoint, shared by the streams answered there. */
-  private readonly channels = new FrameChannels();
+  private readonly channels: FrameChannels;
 
-  constructor(private readonly options: WorkerOptions) {}
+  constructor(private readonly options: WorkerOptions) {
+    this.channels = new FrameChannels({ heartbeatMs: options.heartbeatMs });
+  }
 
   async start(): Promise<void> {
     const { broker, topic, subscription, concurrency, maxDeliver, ackWaitMs, log } = this.options;

@@ -1,0 +1,96 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { FrameChannels } from '../../src/dispatch/worker/frame-channels.js';
+import { startApp, type TestApp } from '../support/start-app.js';
+
+/** Short enough for a test, long enough that a busy CI machine still answers a ping within one interval. */
+const HEARTBEAT_MS = 200;
+
+/** Resolves with the close code once the socket closes; undefined if it is still open after `withinMs`. */
+async function closedWithin(socket: WebSocket, withinMs: number): Promise<number | undefined> {
+  if (socket.readyState === WebSocket.CLOSED) return -1;
+  const closed = once(socket, 'close').then(([code]) => code as number);
+  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), withinMs));
+  return Promise.race([closed, timeout]);
+}
+
+async function connect(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
+  const socket = new WebSocket(url, options);
+  await once(socket, 'open');
+  return socket;
+}
+
+describe('gateway /res/ws heartbeat: sockets of vanished workers are dropped', () => {
+  let app: TestApp;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    app = await startApp({ overrides: { 'dispatch.wsHeartbeatMs': HEARTBEAT_MS } });
+    endpoint = `${app.url.replace('http', 'ws')}/res/ws`;
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('a worker that answers pings keeps its socket', async () => {
+    const socket = await connect(endpoint);
+    expect(await closedWithin(socket, HEARTBEAT_MS * 5)).toBeUndefined();
+    socket.close();
+  });
+
+  it('a socket that neither answers pings nor sends frames is terminated', async () => {
+    // autoPong off: what a worker whose NAT mapping expired looks like from the gateway.
+    const socket = await connect(endpoint, { autoPong: false });
+    const code = await closedWithin(socket, HEARTBEAT_MS * 10);
+    expect(code).toBe(1006);
+  });
+
+  it('frames count as a sign of life: a sender that never answers pings is not cut off', async () => {
+    const socket = await connect(endpoint, { autoPong: false });
+    const sender = setInterval(() => socket.send('{"request_id":"not-a-request","end":false,"data":{}}'), HEARTBEAT_MS / 4);
+    try {
+      expect(await closedWithin(socket, HEARTBEAT_MS * 5)).toBeUndefined();
+    } finally {
+      clearInterval(sender);
+      socket.close();
+    }
+  });
+});
+
+describe('worker reply channel heartbeat: a gateway that stops answering is given up', () => {
+  let server: WebSocketServer;
+  let endpoint: string;
+  let connections = 0;
+
+  beforeAll(async () => {
+    // A peer that accepts the socket and then goes silent, as a gateway behind a dropped NAT
+    // mapping does: it never answers pings and never sends.
+    server = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
+    server.on('connection', () => connections++);
+    await once(server, 'listening');
+    endpoint = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/res/ws`;
+  });
+  afterAll(async () => {
+    for (const client of server.clients) client.terminate();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('aborts the streams on a silent socket and opens a new one for the next stream', async () => {
+    const channels = new FrameChannels({ heartbeatMs: HEARTBEAT_MS });
+    try {
+      const first = channels.open(endpoint, 'request-1');
+      first.send('{"request_id":"request-1","end":false,"data":{}}');
+      await expect.poll(() => first.signal.aborted, { timeout: HEARTBEAT_MS * 10 }).toBe(true);
+      await first.release();
+      expect(channels.size).toBe(0);
+      const second = channels.open(endpoint, 'request-2');
+      await expect.poll(() => connections).toBe(2);
+      expect(second.signal.aborted).toBe(false);
+      await second.release();
+    } finally {
+      channels.terminateAll();
+    }
+  });
+});
