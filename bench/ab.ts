@@ -1,12 +1,14 @@
 /**
- * `npm run bench:ab -- --rev 61e2acf --rev HEAD [--rounds 3] [--seconds 5] [--light]`
+ * `npm run bench:ab -- --rev 61e2acf --rev HEAD [--rounds 3] [--seconds 5] [--light | --stream]`
  *
  * Before/after on a shared machine: Switchboard built from each git revision (or the working
  * tree, `--rev .`) runs beside the minimal Node proxy and the scripted upstream, and every round
  * measures each of them in turn, alternating the order, so background load hits all of them
  * alike. Prints medians of req/s, p50, added p50 over the direct path and CPU per request; the
  * ratio is against the minimal proxy of the same rounds. Closed-loop at 50 connections, or a
- * fixed 200 req/s with `--light`. Writes nothing to BENCHMARKS.md.
+ * fixed 200 req/s with `--light`, or with `--stream` 50 concurrent SSE streams of 20 chunks 5 ms
+ * apart (streams/s, time to first byte, CPU per event: the per-chunk cost of the stream path).
+ * Writes nothing to BENCHMARKS.md.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -18,7 +20,8 @@ import { compiledBenchServer } from './lib/compile-servers.js';
 import { freePort } from './lib/free-port.js';
 import { runHttpLoad } from './lib/http-load.js';
 import { runPacedLoad } from './lib/paced-load.js';
-import { CHAT_BODY } from './lib/proxy-comparison.js';
+import { CHAT_BODY, STREAM_BODY } from './lib/proxy-comparison.js';
+import { runSseLoad } from './lib/sse-load.js';
 import { repoPath } from './lib/paths.js';
 import { startSwitchboard } from './lib/switchboard-server.js';
 
@@ -32,9 +35,14 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '50' },
     light: { type: 'boolean', default: false },
+    stream: { type: 'boolean', default: false },
   },
 });
-if (values.rev.length === 0) throw new Error('usage: npm run bench:ab -- --rev A --rev B [--rounds 3] [--seconds 5] [--light]');
+if (values.rev.length === 0) throw new Error('usage: npm run bench:ab -- --rev A --rev B [--rounds 3] [--seconds 5] [--light | --stream]');
+if (values.light && values.stream) throw new Error('--light and --stream measure different things; pick one');
+/** Stream mode: chunks per answer and the upstream's pause between them (short, so per-event cost shows). */
+const STREAM_CHUNKS = 20;
+const STREAM_INTERVAL_MS = 5;
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
@@ -68,33 +76,51 @@ function median(samples: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-async function measure(row: Row): Promise<void> {
-  const headers = { 'content-type': 'application/json', ...row.headers };
-  const url = `${row.server.origin}${CHAT_PATH}`;
-  await runHttpLoad({ url, headers, body: CHAT_BODY, connections, durationSeconds: 1, maxRequests: Number.MAX_SAFE_INTEGER });
-  const cpuBefore = row.server.cpuSeconds() ?? 0;
+/** One measurement: rate (req/s or streams/s), p50 (latency or TTFB) and the work it is counted in. */
+interface Sample {
+  readonly rate: number;
+  readonly p50: number;
+  /** Requests, or events for streams (chunks and [DONE]): what the CPU is divided by. */
+  readonly units: number;
+}
+
+async function load(origin: string, headers: Record<string, string>, durationSeconds: number): Promise<Sample> {
+  if (values.stream) {
+    const sse = { origin, path: CHAT_PATH, headers, body: STREAM_BODY, concurrency: connections, expectedEvents: STREAM_CHUNKS, intervalMs: STREAM_INTERVAL_MS, maxStreams: Number.MAX_SAFE_INTEGER };
+    const result = await runSseLoad({ ...sse, durationMs: durationSeconds * 1000 });
+    if (result.errors > 0) throw new Error(`${origin}: ${result.errors} stream errors, first: ${result.firstError ?? '?'}`);
+    return { rate: result.streamsPerSecond, p50: result.ttfb.p50, units: result.streams * (STREAM_CHUNKS + 1) };
+  }
+  const all = { ...headers, 'content-type': 'application/json' };
   const result = values.light
-    ? await runPacedLoad({ origin: row.server.origin, path: CHAT_PATH, headers, body: CHAT_BODY, rate: 200, durationSeconds: seconds, maxRequests: Number.MAX_SAFE_INTEGER })
-    : await runHttpLoad({ url, headers, body: CHAT_BODY, connections, durationSeconds: seconds, maxRequests: Number.MAX_SAFE_INTEGER });
-  const cpu = (((row.server.cpuSeconds() ?? 0) - cpuBefore) * 1e6) / Math.max(1, result.requests);
-  row.rps.push(result.requestsPerSecond);
-  row.p50.push(result.latency.p50);
+    ? await runPacedLoad({ origin, path: CHAT_PATH, headers: all, body: CHAT_BODY, rate: 200, durationSeconds, maxRequests: Number.MAX_SAFE_INTEGER })
+    : await runHttpLoad({ url: `${origin}${CHAT_PATH}`, headers: all, body: CHAT_BODY, connections, durationSeconds, maxRequests: Number.MAX_SAFE_INTEGER });
+  return { rate: result.requestsPerSecond, p50: result.latency.p50, units: result.requests };
+}
+
+const UNIT = values.stream ? 'event' : 'req';
+
+async function measure(row: Row): Promise<void> {
+  await load(row.server.origin, row.headers, 1);
+  const cpuBefore = row.server.cpuSeconds() ?? 0;
+  const result = await load(row.server.origin, row.headers, seconds);
+  const cpu = (((row.server.cpuSeconds() ?? 0) - cpuBefore) * 1e6) / Math.max(1, result.units);
+  row.rps.push(result.rate);
+  row.p50.push(result.p50);
   row.cpu.push(cpu);
-  console.error(`   ${row.label}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.latency.p50.toFixed(2)} ms, ${Math.round(cpu)} µs CPU/req`);
+  console.error(`   ${row.label}: ${Math.round(result.rate)} ${values.stream ? 'streams' : 'req'}/s, ${values.stream ? 'TTFB ' : ''}p50 ${result.p50.toFixed(2)} ms, ${Math.round(cpu)} µs CPU/${UNIT}`);
 }
 
 async function directP50(upstream: ChildServer): Promise<number> {
-  const headers = { 'content-type': 'application/json' };
-  const url = `${upstream.origin}${CHAT_PATH}`;
-  if (!values.light) return (await runHttpLoad({ url, headers, body: CHAT_BODY, connections, durationSeconds: seconds, maxRequests: Number.MAX_SAFE_INTEGER })).latency.p50;
-  return (await runPacedLoad({ origin: upstream.origin, path: CHAT_PATH, headers, body: CHAT_BODY, rate: 200, durationSeconds: seconds, maxRequests: Number.MAX_SAFE_INTEGER })).latency.p50;
+  return (await load(upstream.origin, {}, seconds)).p50;
 }
 
 const builds = values.rev.map((rev) => ({ rev, main: buildRevision(rev) }));
 const servers: ChildServer[] = [];
 try {
   const upstreamPort = await freePort();
-  const upstream = await startChildServer({ name: 'upstream', entry: compiledBenchServer('upstream'), args: ['--port', String(upstreamPort)], port: upstreamPort, probe: false });
+  const streamArgs = values.stream ? ['--chunks', String(STREAM_CHUNKS), '--interval-ms', String(STREAM_INTERVAL_MS)] : [];
+  const upstream = await startChildServer({ name: 'upstream', entry: compiledBenchServer('upstream'), args: ['--port', String(upstreamPort), ...streamArgs], port: upstreamPort, probe: false });
   servers.push(upstream);
   const minimalPort = await freePort();
   const minimal = await startChildServer({ name: 'minimal-proxy', entry: compiledBenchServer('minimal-proxy'), args: ['--port', String(minimalPort), '--upstream', upstream.origin], port: minimalPort, probe: false });
@@ -113,8 +139,9 @@ try {
   }
   const directMedian = median(direct);
   const minimalAdded = median(rows[0]?.p50 ?? []) - directMedian;
-  console.log(`${values.light ? 'fixed 200 req/s' : `${connections} connections`}, ${rounds} rounds of ${seconds} s, medians; direct p50 ${directMedian.toFixed(2)} ms`);
-  console.log('| target | req/s | p50 ms | added p50 ms | × minimal | CPU µs/req |');
+  const mode = values.stream ? `${connections} concurrent streams of ${STREAM_CHUNKS} chunks ${STREAM_INTERVAL_MS} ms apart` : values.light ? 'fixed 200 req/s' : `${connections} connections`;
+  console.log(`${mode}, ${rounds} rounds of ${seconds} s, medians; direct ${values.stream ? 'TTFB ' : ''}p50 ${directMedian.toFixed(2)} ms`);
+  console.log(values.stream ? '| target | streams/s | TTFB p50 ms | added TTFB p50 ms | × minimal | CPU µs/event |' : '| target | req/s | p50 ms | added p50 ms | × minimal | CPU µs/req |');
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const row of rows) {
     const added = median(row.p50) - directMedian;
