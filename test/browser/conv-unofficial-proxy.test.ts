@@ -72,6 +72,8 @@ describe('/conv through UNOFFICIAL_PROXY (the seed proxy, bugs fixed)', () => {
     const [seen] = requestsTo('GET', '/conversations');
     expect(seen!.url).toBe('/conversations?limit=5&offset=0');
     expect(seen!.headers.authorization).toBe(ACCESS_TOKEN);
+    // The token's id goes upstream as Userid, as the seed's middleware forwards it (SEEDS-SPEC §4.2).
+    expect(seen!.headers['userid']).toBe('web-user');
 
     const second = await getConv(app, { token, chatType: 'conversations' });
     expect(second.status).toBe(200);
@@ -88,6 +90,7 @@ describe('/conv through UNOFFICIAL_PROXY (the seed proxy, bugs fixed)', () => {
     const one = await getConv(app, { token, chatType: 'Conversation/conv-1'.toLowerCase() });
     expect(one.text).toBe('{"current_node":"node-1","title":"Title 1","update_time":1700000100.25}');
     const calls = requestsTo('GET', '/conversation/').length;
+    expect(requestsTo('GET', '/conversation/').at(-1)!.headers['userid']).toBe('web-user');
     await getConv(app, { token, chatType: 'conversation/conv-1' });
     expect(requestsTo('GET', '/conversation/').length).toBe(calls);
   });
@@ -102,6 +105,7 @@ describe('/conv through UNOFFICIAL_PROXY (the seed proxy, bugs fixed)', () => {
     const posted = requestsTo('POST', '/conversation').at(-1)!;
     expect(posted.headers.authorization).toBe(ACCESS_TOKEN);
     expect(posted.headers.accept).toBe('text/event-stream');
+    expect(posted.headers['userid']).toBe('web-user');
     expect(posted.json).toMatchObject({
       action: 'next',
       parent_message_id: 'node-1',

@@ -4,6 +4,7 @@ import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { SwitchboardError } from '../../platform/errors.js';
 import { SseParser } from '../../platform/sse.js';
 import { relayResponse } from '../relay-response.js';
+import { upstreamIdentity } from '../upstream-identity.js';
 import { BoundedCache } from './bounded-cache.js';
 import type { ConvBackend, ConvContext } from './conv-backend.js';
 import { DEFAULT_LIST_LIMIT, type PostBody } from './conv-request.js';
@@ -84,7 +85,7 @@ export class UnofficialProxyConversations implements ConvBackend {
     const cacheKey = `/conv?${query}:conversations`;
     const cached = this.listings.get(cacheKey);
     if (cached) return this.sendListing(context, cached);
-    const answer = await this.call({ method: 'GET', path: `/conversations?${query}` });
+    const answer = await this.call({ method: 'GET', path: `/conversations?${query}`, context });
     if (answer.statusCode !== 200) return passThrough(context, answer);
     const listing = await readJsonObject(answer.body);
     const total = typeof listing['total'] === 'number' ? listing['total'] : 0;
@@ -102,7 +103,7 @@ export class UnofficialProxyConversations implements ConvBackend {
   async one(context: ConvContext, action: { conversationId: string }): Promise<void> {
     const cached = this.summaries.get(action.conversationId);
     if (cached) return this.sendJson(context, cached);
-    const answer = await this.call({ method: 'GET', path: `/conversation/${action.conversationId}` });
+    const answer = await this.call({ method: 'GET', path: `/conversation/${action.conversationId}`, context });
     if (answer.statusCode !== 200) return passThrough(context, answer);
     const full = await readJsonObject(answer.body);
     const summary: ConversationSummary = {
@@ -129,7 +130,7 @@ export class UnofficialProxyConversations implements ConvBackend {
       const gone = new AbortController();
       const onClose = () => gone.abort();
       context.reply.raw.on('close', onClose);
-      const answer = await this.call({ method: 'POST', path: '/conversation', body: JSON.stringify(payload), signal: gone.signal });
+      const answer = await this.call({ method: 'POST', path: '/conversation', body: JSON.stringify(payload), signal: gone.signal, context });
       context.reply.raw.off('close', onClose);
       const relayed = passThrough(context, answer);
       // Attached after the relay's own listener, in the same tick: both see every chunk.
@@ -189,8 +190,10 @@ export class UnofficialProxyConversations implements ConvBackend {
     await context.reply.type('application/json').send(JSON.stringify(value));
   }
 
-  private async call(options: { method: Dispatcher.HttpMethod; path: string; body?: string; signal?: AbortSignal }): Promise<UpstreamAnswer> {
-    const headers: Record<string, string> = { accept: options.method === 'POST' ? 'text/event-stream' : 'application/json' };
+  /** One call to the proxy; `context` is the client's request, whose token's id goes along as `Userid` (SEEDS-SPEC §4.2). */
+  private async call(options: { method: Dispatcher.HttpMethod; path: string; body?: string; signal?: AbortSignal; context?: ConvContext }): Promise<UpstreamAnswer> {
+    const identity = options.context ? upstreamIdentity(options.context.principal) : undefined;
+    const headers: Record<string, string> = { accept: options.method === 'POST' ? 'text/event-stream' : 'application/json', ...identity };
     if (this.deps.accessToken !== undefined) headers['authorization'] = this.deps.accessToken;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     try {
