@@ -25,7 +25,7 @@ export const dispatchSchema = z
     /**
      * Ping interval of workers' `/res/ws` sockets; one that sends nothing (no pong, no frame) for a
      * whole interval after a ping is dropped, so sockets of workers that vanished behind NAT do not
-     * pile up. @default 30s
+     * pile up; 0 turns it off. @default 30s
      */
     wsHeartbeatMs: durationMs().default(30_000),
     /** Host name used in callback URLs when no public URL is set (ENDPOINT_HOST). */

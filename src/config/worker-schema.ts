@@ -36,7 +36,7 @@ export const workerSchema = z
     upstreamTimeoutMs: durationMs().default(300_000),
     /** UPSTREAM_IDLE_TIMEOUT: silence between two upstream body chunks. @default 60s */
     upstreamIdleMs: durationMs().default(60_000),
-    /** WS_HEARTBEAT: ping interval of the /res/ws reply sockets; a gateway silent for one more interval is dropped. @default 30s */
+    /** WS_HEARTBEAT: ping interval of the /res/ws reply sockets; a gateway silent for one more interval is dropped; 0 = off. @default 30s */
     wsHeartbeatMs: durationMs().default(30_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   });

@@ -15,9 +15,11 @@ export interface HeartbeatSocket {
  * without telling either end: without this a worker would write its next stream into a socket that
  * leads nowhere, and a gateway would keep the sockets of workers that vanished. A message counts as
  * a sign of life too, so a peer that sends frames but only answers pings when it reads (a send-only
- * client) is never cut off mid-stream. Returns a function that stops the heartbeat.
+ * client) is never cut off mid-stream. An interval of 0 turns the heartbeat off. Returns a function
+ * that stops the heartbeat.
  */
 export function keepSocketAlive(socket: HeartbeatSocket, intervalMs: number): () => void {
+  if (intervalMs <= 0) return () => undefined;
   let heard = true;
   const markHeard = () => {
     heard = true;

@@ -63,12 +63,16 @@ describe('worker reply channel heartbeat: a gateway that stops answering is give
   let server: WebSocketServer;
   let endpoint: string;
   let connections = 0;
+  let pings = 0;
 
   beforeAll(async () => {
     // A peer that accepts the socket and then goes silent, as a gateway behind a dropped NAT
     // mapping does: it never answers pings and never sends.
     server = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
-    server.on('connection', () => connections++);
+    server.on('connection', (socket) => {
+      connections++;
+      socket.on('ping', () => pings++);
+    });
     await once(server, 'listening');
     endpoint = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/res/ws`;
   });
@@ -89,6 +93,21 @@ describe('worker reply channel heartbeat: a gateway that stops answering is give
       await expect.poll(() => connections).toBe(2);
       expect(second.signal.aborted).toBe(false);
       await second.release();
+    } finally {
+      channels.terminateAll();
+    }
+  });
+
+  it('an interval of 0 turns the heartbeat off: no pings, the socket is kept', async () => {
+    const channels = new FrameChannels({ heartbeatMs: 0 });
+    const pingsBefore = pings;
+    try {
+      const lease = channels.open(endpoint, 'request-3');
+      lease.send('{"request_id":"request-3","end":false,"data":{}}');
+      await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_MS * 5));
+      expect(lease.signal.aborted).toBe(false);
+      expect(pings).toBe(pingsBefore);
+      await lease.release();
     } finally {
       channels.terminateAll();
     }
