@@ -23,9 +23,9 @@ export const dispatchSchema = z
     /** Keep-alive comment interval on worker streams (seed 000: 30 s). @default 30s */
     keepAliveMs: durationMs().default(30_000),
     /**
-     * Ping interval of workers' `/res/ws` sockets; one that sends nothing (no pong, no frame) for a
-     * whole interval after a ping is dropped, so sockets of workers that vanished behind NAT do not
-     * pile up; 0 turns it off. @default 30s
+     * Ping interval of workers' `/res/ws` sockets; one whose worker answered pings and then sends
+     * nothing (no pong, no frame) for a whole interval after a ping is dropped, so sockets of workers
+     * that vanished behind NAT do not pile up (ws-heartbeat.ts); 0 turns it off. @default 30s
      */
     wsHeartbeatMs: durationMs().default(30_000),
     /** Host name used in callback URLs when no public URL is set (ENDPOINT_HOST). */

@@ -22,6 +22,17 @@ async function connect(url: string, options: WebSocket.ClientOptions = {}): Prom
   return socket;
 }
 
+/** Answers the first `count` pings by hand, then none: a peer whose NAT mapping expired after a while. */
+function answerPings(socket: WebSocket, count: number): { readonly answered: () => number } {
+  let answered = 0;
+  socket.on('ping', () => {
+    if (answered >= count) return;
+    answered++;
+    socket.pong();
+  });
+  return { answered: () => answered };
+}
+
 describe('gateway /res/ws heartbeat: sockets of vanished workers are dropped', () => {
   let app: TestApp;
   let endpoint: string;
@@ -40,15 +51,27 @@ describe('gateway /res/ws heartbeat: sockets of vanished workers are dropped', (
     socket.close();
   });
 
-  it('a socket that neither answers pings nor sends frames is terminated', async () => {
-    // autoPong off: what a worker whose NAT mapping expired looks like from the gateway.
+  it('a worker that answered pings and then goes silent is terminated', async () => {
     const socket = await connect(endpoint, { autoPong: false });
+    const pings = answerPings(socket, 1);
     const code = await closedWithin(socket, HEARTBEAT_MS * 10);
+    expect(pings.answered()).toBe(1);
     expect(code).toBe(1006);
   });
 
-  it('frames count as a sign of life: a sender that never answers pings is not cut off', async () => {
+  it('a send-only client that never answers a ping is kept (the seed Python worker may sit silent until its answer is in)', async () => {
     const socket = await connect(endpoint, { autoPong: false });
+    let pings = 0;
+    socket.on('ping', () => pings++);
+    expect(await closedWithin(socket, HEARTBEAT_MS * 5)).toBeUndefined();
+    // It was pinged all along (which keeps a NAT mapping open), just never cut off.
+    expect(pings).toBeGreaterThanOrEqual(2);
+    socket.close();
+  });
+
+  it('frames count as a sign of life: a sender that stops answering pings is not cut off while it sends', async () => {
+    const socket = await connect(endpoint, { autoPong: false });
+    answerPings(socket, 1);
     const sender = setInterval(() => socket.send('{"request_id":"not-a-request","end":false,"data":{}}'), HEARTBEAT_MS / 4);
     try {
       expect(await closedWithin(socket, HEARTBEAT_MS * 5)).toBeUndefined();
@@ -66,12 +89,18 @@ describe('worker reply channel heartbeat: a gateway that stops answering is give
   let pings = 0;
 
   beforeAll(async () => {
-    // A peer that accepts the socket and then goes silent, as a gateway behind a dropped NAT
-    // mapping does: it never answers pings and never sends.
+    // A peer that answers the first ping on each socket and then goes silent, as a gateway behind
+    // a NAT mapping that expired does: no more pongs, nothing sent.
     server = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
     server.on('connection', (socket) => {
       connections++;
-      socket.on('ping', () => pings++);
+      let answered = false;
+      socket.on('ping', () => {
+        pings++;
+        if (answered) return;
+        answered = true;
+        socket.pong();
+      });
     });
     await once(server, 'listening');
     endpoint = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/res/ws`;
@@ -81,7 +110,7 @@ describe('worker reply channel heartbeat: a gateway that stops answering is give
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it('aborts the streams on a silent socket and opens a new one for the next stream', async () => {
+  it('aborts the streams on a socket gone silent and opens a new one for the next stream', async () => {
     const channels = new FrameChannels({ heartbeatMs: HEARTBEAT_MS });
     try {
       const first = channels.open(endpoint, 'request-1');
