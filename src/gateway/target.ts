@@ -27,13 +27,6 @@ export interface ForwardCall {
   readonly streamUsageBody?: Buffer | undefined;
 }
 
-/** What a target answered: status, headers (lower-case, hop-by-hop removed) and a Node body stream. */
-export interface TargetResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: Readable;
-}
-
 /**
  * The part of a Node Readable the exchange reads a target's body through: flowing `data` once a
  * listener is attached, `end`, `error`, pause/resume for back-pressure, destroy to drop the rest.
@@ -49,11 +42,16 @@ export interface BodySource {
   destroy(error?: Error): this;
 }
 
-/** What `Target.send` resolves with: a TargetResponse whose body may be any BodySource. */
+/** What `Target.send` resolves with: status, headers (lower-case, hop-by-hop removed) and the body. */
 export interface TargetReply {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: BodySource;
+}
+
+/** A reply whose body is a Node Readable: what in-process callers of the gateway read. */
+export interface TargetResponse extends TargetReply {
+  readonly body: Readable;
 }
 
 /**
