@@ -24,6 +24,7 @@ import { CHAT_BODY, STREAM_BODY } from './lib/proxy-comparison.js';
 import { runSseLoad } from './lib/sse-load.js';
 import { repoPath } from './lib/paths.js';
 import { startSwitchboard } from './lib/switchboard-server.js';
+import { median } from './lib/stats.js';
 
 const CHAT_PATH = '/v1/chat/completions';
 const GATEWAY_KEY = 'bench-key';
@@ -69,11 +70,6 @@ interface Row {
   readonly rps: number[];
   readonly p50: number[];
   readonly cpu: number[];
-}
-
-function median(samples: readonly number[]): number {
-  const sorted = [...samples].sort((left, right) => left - right);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 /** One measurement: rate (req/s or streams/s), p50 (latency or TTFB) and the work it is counted in. */

@@ -16,6 +16,7 @@ import { machineLine } from '../lib/machine.js';
 import { integer, markdownTable, ms, signedMs } from '../lib/markdown.js';
 import { repoPath } from '../lib/paths.js';
 import { runHttpLoad, type HttpLoadResult } from '../lib/http-load.js';
+import { median } from '../lib/stats.js';
 import { CHAT_BODY, STREAM_BODY, loadSettingsFrom, measureTarget, type LoadSettings, type LoadTarget, type TargetRound } from '../lib/proxy-comparison.js';
 import { numberFlag, type BenchOptions, type MarkdownSection, type Scenario } from '../lib/scenario.js';
 import { startSwitchboard } from '../lib/switchboard-server.js';
@@ -47,13 +48,6 @@ function settingsFrom(options: BenchOptions): BrokerSettings {
     latencySeconds: numberFlag(options, 'latency-duration', options.full ? 4 : 2),
     latencyRounds: Math.max(1, Math.round(numberFlag(options, 'latency-rounds', options.full ? 9 : 5))),
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? NaN) : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
 }
 
 /** Per round: this path's unloaded p50 minus the upstream path's in the same round. */
