@@ -1,14 +1,12 @@
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { Store } from '../../db/connect.js';
-import { withStatementCache } from './statement-cache.js';
+import { SqliteThreadDialect } from '../../db/sqlite-thread-dialect.js';
 
 /**
- * better-sqlite3 is synchronous: a write that waits for a lock another process holds waits on the
- * event loop. The main connection waits up to 5 s (fine for a request that needs its write), but
- * background writes (records, heartbeats) must never freeze the proxy, so they get their own
- * connection that gives up after this long and retries later with backoff (RELIABILITY F21).
+ * A background write that waits for a lock another process holds gives up after this long and is
+ * retried later with backoff (RELIABILITY F21). It waits on the writer thread, never on the event
+ * loop; the short wait keeps one stuck batch from delaying the next flush.
  */
 const BACKGROUND_BUSY_TIMEOUT_MS = 50;
 
@@ -18,14 +16,17 @@ export interface BackgroundWriter {
   close(): Promise<void>;
 }
 
+/**
+ * Background writes (records, counters, heartbeats) must never freeze the proxy. better-sqlite3
+ * is synchronous, so for a SQLite file they run on their own connection in a worker thread
+ * (db/sqlite-thread-dialect.ts); PostgreSQL writes do not block the event loop, and an in-memory
+ * SQLite has one connection only, so both keep the store's handle.
+ */
 export function openBackgroundWriter(store: Store): BackgroundWriter {
   const file = store.sqlite?.name;
   if (store.dialect !== 'sqlite' || file === undefined || file === ':memory:' || store.sqlite?.memory === true) {
-    // PostgreSQL writes do not block the event loop; an in-memory SQLite has one connection only.
     return { db: store.db, close: () => Promise.resolve() };
   }
-  const sqlite = new BetterSqlite3(file, { timeout: BACKGROUND_BUSY_TIMEOUT_MS });
-  sqlite.pragma('synchronous = NORMAL');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteThreadDialect({ file, busyTimeoutMs: BACKGROUND_BUSY_TIMEOUT_MS }) });
   return { db, close: () => db.destroy() };
 }

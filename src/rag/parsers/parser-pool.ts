@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../platform/module-worker.js';
 import { SwitchboardError } from '../../platform/errors.js';
 import type { ParseJob, ParseOutcome, ParsedSection } from './document-parser.js';
 
@@ -19,18 +20,10 @@ interface PendingJob {
   readonly reject: (error: SwitchboardError) => void;
 }
 
-/**
- * Starts the worker entry. Built output runs `parse-worker.js`; under tsx/vitest the source is
- * TypeScript, so a tiny bootstrap registers tsx in the worker before importing it.
- */
+/** A parse worker with its heap capped (a hostile document cannot take the process down). */
 function spawnWorker(heapMb: number): Worker {
   const resourceLimits = { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.max(16, Math.floor(heapMb / 8)) };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./parse-worker.js', import.meta.url), { resourceLimits });
-  const entry = new URL('./parse-worker.ts', import.meta.url).href;
-  // Resolved here: an eval'd worker resolves bare names from the process cwd, which may be anywhere.
-  const tsx = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx/esm/api') : 'tsx/esm/api';
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, resourceLimits });
+  return startModuleWorker(import.meta.url, 'parse-worker', { resourceLimits });
 }
 
 function failureOf(outcome: Extract<ParseOutcome, { ok: false }>): SwitchboardError {
