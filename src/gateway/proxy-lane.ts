@@ -5,7 +5,6 @@ import { corsRuleFor } from '../platform/cors.js';
 import { SwitchboardError } from '../platform/errors.js';
 import { writeRequestLine, type RequestLogContext } from '../platform/http-server.js';
 import { lazyChildLogger } from '../platform/lazy-child-logger.js';
-import { isInfoEnabled } from '../platform/logger.js';
 import { newRequestId } from '../platform/request-id.js';
 import { checkGatewayKey } from './keys/authenticate.js';
 import type { GatewayKeys } from './keys/gateway-keys.js';
@@ -61,14 +60,11 @@ export function createProxyLane(deps: ProxyLaneDeps, rootLog: FastifyBaseLogger)
     const startedAt = performance.now();
     const headerId = request.headers['x-request-id'];
     const id = typeof headerId === 'string' && headerId !== '' ? headerId : newRequestId();
-    // The request's logger (bound to its id, as Fastify's request.log) is built only for a line it writes.
-    const requestLog = () => lazyChildLogger(rootLog, { reqId: id }, {});
+    const log = lazyChildLogger(rootLog, { reqId: id }, {});
     const logContext: RequestLogContext = {};
     const cors = corsRuleFor(url).headers;
-    if (isInfoEnabled(rootLog)) {
-      response.once('finish', () => writeRequestLine(requestLog(), { method, url, status: response.statusCode, elapsedMs: performance.now() - startedAt }, logContext));
-    }
-    const fail = (error: unknown) => sendOpenAiError(requestLog(), error, { raw: response, setHeaders: cors });
+    response.once('finish', () => writeRequestLine(log, { method, url, status: response.statusCode, elapsedMs: performance.now() - startedAt }, logContext));
+    const fail = (error: unknown) => sendOpenAiError(log, error, { raw: response, setHeaders: cors });
 
     if (deps.live.isDraining) {
       fail(new SwitchboardError('overloaded', 'Switchboard is shutting down; retry the request.', { headers: { connection: 'close', 'retry-after': '1' } }));
@@ -101,11 +97,6 @@ export function createProxyLane(deps: ProxyLaneDeps, rootLog: FastifyBaseLogger)
  * arrives). A client that goes away mid-body gets no answer: its socket is already gone.
  */
 function readBody(request: IncomingMessage, limit: number, done: (error: Error | undefined, body: Buffer) => void): void {
-  // Fastify parses no body on a GET; whatever a client sent with one is dropped there too.
-  if (request.method === 'GET') {
-    request.resume();
-    return done(undefined, Buffer.alloc(0));
-  }
   const declared = Number(request.headers['content-length']);
   if (declared > limit) {
     request.resume();

@@ -34,8 +34,6 @@ const CASES: readonly Case[] = [
   { name: 'a GET through to the upstream', method: 'GET', path: '/v1/files?limit=2', headers: AUTH, upstream: { kind: 'json', body: { object: 'list', data: [] } } },
   { name: 'a DELETE', method: 'DELETE', path: '/v1/files/file-1', headers: AUTH, upstream: { kind: 'json', body: { id: 'file-1', deleted: true } } },
   { name: 'an empty POST', path: '/v1/chat/completions', headers: AUTH },
-  { name: 'a body without a content type', path: '/v1/chat/completions', headers: AUTH, body: CHAT },
-  { name: 'a multipart upload', path: '/v1/audio/transcriptions', headers: { ...AUTH, 'content-type': 'multipart/form-data; boundary=XyZ' }, body: '--XyZ\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper-1\r\n--XyZ--\r\n', upstream: { kind: 'json', body: { text: 'hello' } } },
 ];
 
 /** Headers that differ between two answers for reasons of their own. */
@@ -99,22 +97,5 @@ describe('the raw /v1 lane answers exactly as the Fastify route does', () => {
     expect(lane.headers['x-request-id']).toBe('lane-id-1');
     const fastify = await injected({ name: '', path: '/v1/chat/completions', headers: { ...headers, 'x-request-id': 'lane-id-2' }, body: CHAT });
     expect(fastify.headers['x-request-id']).toBe('lane-id-2');
-  });
-
-  it('writes the same one log line per request both ways in', async () => {
-    const lineFor = async (requestId: string, send: (headers: Record<string, string>) => Promise<unknown>) => {
-      await send({ ...AUTH, ...JSON_TYPE, 'x-request-id': requestId });
-      const lines = app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['msg'] === 'request' && line['reqId'] === requestId);
-      expect(lines).toHaveLength(1);
-      const { time: _time, elapsedMs, ttfbMs, reqId: _reqId, pid: _pid, hostname: _hostname, ...rest } = lines[0] ?? {};
-      expect(elapsedMs).toBeTypeOf('number');
-      expect(ttfbMs).toBeTypeOf('number');
-      return rest;
-    };
-    const lane = await lineFor('log-lane', (headers) => fetch(`${app.url}/v1/chat/completions?trace=1`, { method: 'POST', headers, body: CHAT }).then((response) => response.text()));
-    const fastify = await lineFor('log-fastify', (headers) => app.app.server.inject({ method: 'POST', url: '/v1/chat/completions?trace=1', headers, payload: CHAT }));
-    expect(lane).toEqual(fastify);
-    expect(lane).toMatchObject({ level: 30, method: 'POST', url: '/v1/chat/completions?…', status: 200, model: 'gpt-test', target: 'upstream:config-1', attempts: 1, tokens: 21 });
-    expect(lane['principal']).toBeTypeOf('string');
   });
 });
