@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { SwitchboardError } from '../platform/errors.js';
 import type { StartedExchange } from './exchange.js';
 import { openAiErrorBody, sseErrorEvent } from './openai-errors.js';
@@ -11,8 +12,6 @@ export interface RelayLimits {
 }
 
 type Headers = Record<string, string | number | string[]>;
-/** Headers already set on the response (Fastify's `getHeaders()` may hold undefined values). */
-export type SetHeaders = Readonly<Record<string, string | number | string[] | undefined>>;
 
 /** The error a plain (non-SSE) body that failed before we sent anything becomes. */
 function plainFailure(outcome: string, message: string): SwitchboardError {
@@ -65,15 +64,10 @@ function pump(raw: ServerResponse, exchange: StartedExchange, limits: RelayLimit
  * target that fails mid-body still gets the client a whole OpenAI error instead of a cut
  * response (R1); only a larger body is streamed, and cut if it fails.
  */
-/** The client's response and the headers already set on it. */
-export interface RelayClient {
-  readonly raw: ServerResponse;
-  readonly setHeaders: SetHeaders;
-}
-
-export function relayToClient(client: RelayClient, exchange: StartedExchange, limits: RelayLimits): Promise<void> {
-  const { raw, setHeaders } = client;
-  const headers = responseHeaders(setHeaders, exchange);
+export function relayToClient(reply: FastifyReply, exchange: StartedExchange, limits: RelayLimits): Promise<void> {
+  reply.hijack();
+  const raw = reply.raw;
+  const headers = responseHeaders(reply, exchange);
   const body = exchange.body;
   // Set up only when bytes are streamed (SSE, or a body past the hold): most plain bodies never are.
   let pumpWrite: ((chunk: Buffer) => void) | undefined;
@@ -118,7 +112,7 @@ export function relayToClient(client: RelayClient, exchange: StartedExchange, li
       if (raw.destroyed) return;
       const failure = exchange.describeFailure(error);
       if (exchange.isSse) raw.end(sseErrorEvent(failure.message, failure.outcome));
-      else if (held) sendPlainError(raw, plainFailure(failure.outcome, failure.message), baseHeaders(setHeaders, exchange.requestId));
+      else if (held) sendPlainError(raw, plainFailure(failure.outcome, failure.message), baseHeaders(reply, exchange.requestId));
       else raw.destroy();
     });
   });
@@ -136,11 +130,12 @@ function endWithHeld(raw: ServerResponse, held: readonly Buffer[], heldBytes: nu
   else raw.end(whole);
 }
 
-/** What was set on the response before the relay took it over (CORS), after our request id. */
-function baseHeaders(setHeaders: SetHeaders, requestId: string): Headers {
+/** What Fastify's hooks set on the reply (CORS), after our request id. */
+function baseHeaders(reply: FastifyReply, requestId: string): Headers {
   const base: Headers = { 'x-request-id': requestId };
-  for (const name in setHeaders) {
-    const value = setHeaders[name];
+  const set = reply.getHeaders();
+  for (const name in set) {
+    const value = set[name];
     if (value !== undefined) base[name] = value;
   }
   return base;
@@ -151,8 +146,8 @@ function baseHeaders(setHeaders: SetHeaders, requestId: string): Headers {
  * alone is built again only for an error). A plain body's Content-Length is left out here rather
  * than deleted later: `delete` turns the object into a slow dictionary.
  */
-function responseHeaders(setHeaders: SetHeaders, exchange: StartedExchange): Headers {
-  const headers = baseHeaders(setHeaders, exchange.requestId);
+function responseHeaders(reply: FastifyReply, exchange: StartedExchange): Headers {
+  const headers = baseHeaders(reply, exchange.requestId);
   for (const name in exchange.headers) {
     if (!exchange.isSse && name === 'content-length') continue;
     const value = exchange.headers[name];

@@ -40,17 +40,6 @@ export async function registerProxyRoutes(app: FastifyInstance, deps: ProxyRoute
   app.route({
     method: [...METHODS],
     url: '/*',
-    handler: (request, reply) =>
-      handleProxyRequest(
-        deps,
-        { id: request.id, method: request.method, url: request.url, headers: request.headers, body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), ip: request.ip, principal: request.principal, logContext: request.logContext },
-        {
-          raw: reply.raw,
-          takeOver: () => {
-            reply.hijack();
-            return reply.getHeaders();
-          },
-        },
-      ),
+    handler: (request, reply) => handleProxyRequest(deps, request, reply),
   });
 }
