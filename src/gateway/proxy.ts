@@ -62,9 +62,13 @@ export async function handleProxyRequest(deps: ExchangeDeps & { limiter: InFligh
       clientCloseSignal(reply.raw),
     );
     Object.assign(request.logContext, { target: exchange.target.id, attempts: exchange.attempts, ttfbMs: exchange.ttfbMs });
+    // Ahead of the relay's own `end` listener, which ends the response: the request's log line is
+    // written when the response finishes (onResponse), and it carries the tokens.
+    exchange.body.once('end', () => {
+      const tokens = exchange.body.usage?.totalTokens;
+      if (tokens !== undefined) request.logContext.tokens = tokens;
+    });
     await relayToClient(reply, exchange, { maxBufferedBytes: deps.config.maxBufferedBytes, clientStallMs: deps.config.timeouts.clientStallMs });
-    const tokens = exchange.body.usage?.totalTokens;
-    if (tokens !== undefined) request.logContext.tokens = tokens;
   } finally {
     deps.limiter.leave();
     deps.budget.inFlight--;

@@ -57,6 +57,21 @@ forEachStore((store) => {
       expect(row).toMatchObject({ outcome: 'ok', prompt_tokens: 5, completion_tokens: 2, response: 'Hello' });
     });
 
+    it('writes one log line per request with its model, target, attempts and tokens, plain and streamed', async () => {
+      const lineFor = (requestId: string) =>
+        app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['msg'] === 'request' && line['reqId'] === requestId);
+      const headers = { ...AUTH, 'content-type': 'application/json' };
+      await (await fetch(`${app.url}/v1/chat/completions?x=1`, { method: 'POST', headers: { ...headers, 'x-request-id': 'req-log-1' }, body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] }) })).text();
+      upstream.enqueue({ kind: 'sse', events: [chunk('Hi'), chunk(undefined, { finish: 'stop' }), usageChunk(4, 3)] });
+      await readSse(await fetch(`${app.url}/v1/chat/completions`, { method: 'POST', headers: { ...headers, 'x-request-id': 'req-log-2' }, body: JSON.stringify({ model: 'gpt-test', stream: true, messages: [] }) }));
+      // The line is written when the response finishes, a moment after the client has it all.
+      await expect.poll(() => lineFor('req-log-2').length).toBe(1);
+      expect(lineFor('req-log-1')).toEqual([
+        expect.objectContaining({ method: 'POST', url: '/v1/chat/completions?…', status: 200, model: 'gpt-test', target: 'upstream:config-1', attempts: 1, tokens: 21, ttfbMs: expect.any(Number), elapsedMs: expect.any(Number) }),
+      ]);
+      expect(lineFor('req-log-2')).toEqual([expect.objectContaining({ status: 200, model: 'gpt-test', attempts: 1, tokens: 7 })]);
+    });
+
     it('passes an empty answer through: 204 without a body, 200 with a length of 0', async () => {
       upstream.enqueue({ kind: 'text', status: 204, body: '' });
       upstream.enqueue({ kind: 'text', status: 200, body: '' });
