@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/db/connect.js';
 import { SqliteThreadDialect } from '../../src/db/sqlite-thread-dialect.js';
 
 interface Schema {
@@ -84,5 +85,30 @@ describe('SQLite writer thread (Kysely dialect)', () => {
     );
     await Promise.all(writes);
     expect(main.prepare('select count(*) as c from items').get()).toEqual({ c: 20 });
+  });
+
+  it("lets the store's own transaction read, see the thread commit, and still write (no SQLITE_BUSY_SNAPSHOT)", async () => {
+    const store = await openStore({ url: undefined, sqlitePath: file, poolMax: 1 });
+    // The thread is up before the race starts.
+    await sql`select 1`.execute(db);
+    try {
+      const counted = await store.db.transaction().execute(async (trx) => {
+        const before = await sql<{ c: number }>`select count(*) as c from items`.execute(trx);
+        // The writer thread tries to commit between this transaction's read and its write.
+        const background = db.insertInto('items').values({ id: 'thread', n: 1, data: null }).execute().then(
+          () => 'written',
+          (error: unknown) => (error as { code?: string }).code,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await sql`insert into items (id, n) values ('main', 2)`.execute(trx);
+        return { before: before.rows[0]?.c, background: await background };
+      });
+      // The store's transaction holds the write lock from its start: the thread waited and gave up
+      // (the recorder retries such a batch later); the store's own write went through.
+      expect(counted).toEqual({ before: 0, background: 'SQLITE_BUSY' });
+      expect(main.prepare('select id from items').all()).toEqual([{ id: 'main' }]);
+    } finally {
+      await store.close();
+    }
   });
 });
