@@ -1,9 +1,9 @@
 import type { Worker } from 'node:worker_threads';
 import {
-  CompiledQuery,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
+  type CompiledQuery,
   type DatabaseConnection,
   type DatabaseIntrospector,
   type Dialect,
@@ -13,7 +13,7 @@ import {
   type QueryResult,
 } from 'kysely';
 import { startModuleWorker } from '../platform/module-worker.js';
-import type { SqliteThreadError, SqliteThreadReply, SqliteThreadRequest, SqliteThreadSetup } from './sqlite-thread-protocol.js';
+import type { SqliteThreadError, SqliteThreadReply, SqliteThreadRequest, SqliteThreadSetup, SqliteThreadStatement } from './sqlite-thread-protocol.js';
 
 interface Pending {
   readonly resolve: (result: QueryResult<unknown>) => void;
@@ -24,28 +24,54 @@ function toError(error: SqliteThreadError): Error {
   return Object.assign(new Error(error.message), { name: error.name, code: error.code });
 }
 
+/** Statements that answer with rows, which a collected transaction cannot give. */
+const READS = /^\s*(select|with|pragma|values)\b|\breturning\b/i;
+
 /**
  * The one connection, living in a worker thread (sqlite-thread-worker.ts). A thread that dies
  * fails what it was running, and the next query starts a new one. The thread keeps the process
  * alive only while a query is outstanding, so a flush at shutdown completes and an idle writer
  * never holds the process open.
+ *
+ * A transaction is never driven statement by statement from here: its write lock would then be
+ * held while the thread waits for the main thread's next message, and a main thread that is itself
+ * waiting (synchronously) for that lock would never send it. Its statements are collected and run
+ * in the thread as one all-or-none transaction at commit; inside a transaction they answer with
+ * no rows and no counts, so one may only write.
  */
 class SqliteThreadConnection implements DatabaseConnection {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** Statements of the open transaction, run together at commit. */
+  private transaction: SqliteThreadStatement[] | undefined;
 
   constructor(private readonly setup: SqliteThreadSetup) {}
 
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const worker = (this.worker ??= this.start());
-    const id = this.nextId++;
-    if (this.pending.size === 0) worker.ref();
-    return new Promise<QueryResult<R>>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as Pending['resolve'], reject });
-      const request: SqliteThreadRequest = { kind: 'query', id, sql: compiledQuery.sql, parameters: compiledQuery.parameters };
-      worker.postMessage(request);
-    });
+    const { sql, parameters } = compiledQuery;
+    if (this.transaction) {
+      if (READS.test(sql)) return Promise.reject(new Error('A writer-thread transaction only writes: its statements run together at commit.'));
+      this.transaction.push({ sql, parameters });
+      return Promise.resolve({ rows: [] });
+    }
+    return this.send((id) => ({ kind: 'query', id, sql, parameters })) as Promise<QueryResult<R>>;
+  }
+
+  /** Statements from here to commit are collected, then run in the thread as one transaction. */
+  begin(): void {
+    this.transaction = [];
+  }
+
+  async commit(): Promise<void> {
+    const statements = this.transaction ?? [];
+    this.transaction = undefined;
+    if (statements.length > 0) await this.send((id) => ({ kind: 'transaction', id, statements }));
+  }
+
+  /** Nothing ran yet, or the thread rolled its transaction back itself: the collected statements go. */
+  rollback(): void {
+    this.transaction = undefined;
   }
 
   // eslint-disable-next-line require-yield -- the interface asks for a generator; background writes never stream
@@ -61,6 +87,16 @@ class SqliteThreadConnection implements DatabaseConnection {
     worker.ref();
     worker.postMessage({ kind: 'close' } satisfies SqliteThreadRequest);
     await exited;
+  }
+
+  private send(request: (id: number) => SqliteThreadRequest): Promise<QueryResult<unknown>> {
+    const worker = (this.worker ??= this.start());
+    const id = this.nextId++;
+    if (this.pending.size === 0) worker.ref();
+    return new Promise<QueryResult<unknown>>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage(request(id));
+    });
   }
 
   private start(): Worker {
@@ -120,16 +156,18 @@ class SqliteThreadDriver implements Driver {
     release?.();
   }
 
-  async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin'));
+  beginTransaction(): Promise<void> {
+    this.connection.begin();
+    return Promise.resolve();
   }
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'));
+  commitTransaction(): Promise<void> {
+    return this.connection.commit();
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  rollbackTransaction(): Promise<void> {
+    this.connection.rollback();
+    return Promise.resolve();
   }
 
   async destroy(): Promise<void> {

@@ -6,8 +6,15 @@ export interface SqliteThreadSetup {
   readonly busyTimeoutMs: number;
 }
 
+export interface SqliteThreadStatement {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
+
 export type SqliteThreadRequest =
-  | { readonly kind: 'query'; readonly id: number; readonly sql: string; readonly parameters: readonly unknown[] }
+  | ({ readonly kind: 'query'; readonly id: number } & SqliteThreadStatement)
+  /** Write statements run in one transaction, all or none, within this one message. */
+  | { readonly kind: 'transaction'; readonly id: number; readonly statements: readonly SqliteThreadStatement[] }
   | { readonly kind: 'close' };
 
 /** An error as it crosses the thread boundary: structured clone keeps neither class nor `code`. */

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import type { SqliteThreadReply, SqliteThreadRequest, SqliteThreadSetup } from './sqlite-thread-protocol.js';
+import type { SqliteThreadReply, SqliteThreadRequest, SqliteThreadSetup, SqliteThreadStatement } from './sqlite-thread-protocol.js';
 import { withStatementCache } from './statement-cache.js';
 
 /**
@@ -19,6 +19,11 @@ function toSqliteValue(value: unknown): unknown {
   return value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
 }
 
+function failure(id: number, caught: unknown): SqliteThreadReply {
+  const error = caught as Error & { code?: unknown };
+  return { id, error: { name: error.name, message: error.message, code: typeof error.code === 'string' ? error.code : undefined } };
+}
+
 function run(request: Extract<SqliteThreadRequest, { kind: 'query' }>): SqliteThreadReply {
   try {
     const statement = database.prepare(request.sql);
@@ -27,16 +32,29 @@ function run(request: Extract<SqliteThreadRequest, { kind: 'query' }>): SqliteTh
     const { changes, lastInsertRowid } = statement.run(parameters);
     return { id: request.id, rows: [], changes, lastInsertRowid };
   } catch (caught) {
-    const error = caught as Error & { code?: unknown };
-    return { id: request.id, error: { name: error.name, message: error.message, code: typeof error.code === 'string' ? error.code : undefined } };
+    return failure(request.id, caught);
+  }
+}
+
+/** begin … commit within this one call: the lock is never held while waiting for the main thread. */
+const runInTransaction = sqlite.transaction((statements: readonly SqliteThreadStatement[]) => {
+  for (const { sql, parameters } of statements) database.prepare(sql).run(parameters.map(toSqliteValue));
+});
+
+function runTransaction(request: Extract<SqliteThreadRequest, { kind: 'transaction' }>): SqliteThreadReply {
+  try {
+    runInTransaction.immediate(request.statements);
+    return { id: request.id, rows: [] };
+  } catch (caught) {
+    return failure(request.id, caught);
   }
 }
 
 port.on('message', (request: SqliteThreadRequest) => {
-  if (request.kind === 'query') {
-    port.postMessage(run(request));
-    return;
+  if (request.kind === 'query') port.postMessage(run(request));
+  else if (request.kind === 'transaction') port.postMessage(runTransaction(request));
+  else {
+    database.close();
+    port.close();
   }
-  database.close();
-  port.close();
 });

@@ -79,12 +79,34 @@ describe('SQLite writer thread (Kysely dialect)', () => {
       index % 2 === 0
         ? db.transaction().execute(async (trx) => {
             await trx.insertInto('items').values({ id: `t${index}`, n: index, data: null }).execute();
-            await sql`select 1`.execute(trx);
+            await trx.updateTable('items').set({ n: index + 100 }).where('id', '=', `t${index}`).execute();
           })
         : db.insertInto('items').values({ id: `p${index}`, n: index, data: null }).execute(),
     );
     await Promise.all(writes);
     expect(main.prepare('select count(*) as c from items').get()).toEqual({ c: 20 });
+    expect(main.prepare("select count(*) as c from items where id like 't%' and n >= 100").get()).toEqual({ c: 10 });
+  });
+
+  it("holds no lock while its transaction waits for the main thread's next statement", async () => {
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ id: 't1', n: 1, data: null }).execute();
+      // A synchronous write on the main thread meanwhile: had the thread taken the write lock at
+      // the first statement, this would wait out the 5 s busy timeout and fail, and the thread
+      // would wait for the main thread's next message, which cannot come while it waits.
+      main.exec("insert into items (id, n) values ('main', 0)");
+      await trx.insertInto('items').values({ id: 't2', n: 2, data: null }).execute();
+    });
+    expect(main.prepare('select id from items order by id').all()).toEqual([{ id: 'main' }, { id: 't1' }, { id: 't2' }]);
+  });
+
+  it('refuses a read inside a transaction (its statements only run at commit)', async () => {
+    const reading = db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ id: 'a', n: 1, data: null }).execute();
+      await trx.selectFrom('items').selectAll().execute();
+    });
+    await expect(reading).rejects.toThrow(/only writes/);
+    expect(main.prepare('select count(*) as c from items').get()).toEqual({ c: 0 });
   });
 
   it("lets the store's own transaction read, see the thread commit, and still write (no SQLITE_BUSY_SNAPSHOT)", async () => {
