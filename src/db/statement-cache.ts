@@ -4,10 +4,11 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely';
 const MAX_CACHED = 32;
 
 /**
- * A better-sqlite3 handle whose write statements are prepared once per SQL text. Kysely's SQLite
- * driver prepares every query afresh, and preparing a 100-row insert of 21 columns is a large
- * share of writing it (BENCHMARKS.md, gateway section). Readers are never cached: one may still
- * be iterating when the same SQL runs again, which better-sqlite3 refuses.
+ * A better-sqlite3 handle whose write statements are prepared once per SQL text, for the SQLite
+ * writer thread (sqlite-thread-worker.ts), which gets each statement as text: preparing a 100-row
+ * insert of 21 columns is a large share of writing it (BENCHMARKS.md, gateway section). Readers
+ * are never cached: one may still be iterating when the same SQL runs again, which better-sqlite3
+ * refuses.
  */
 export function withStatementCache(database: SqliteDatabase): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SwitchboardError } from '../platform/errors.js';
 import { CREDENTIAL_HEADERS, HOP_BY_HOP, filterHeaders } from '../platform/http-headers.js';
+import { isInfoEnabled } from '../platform/logger.js';
 import { clientCloseSignal } from './client-signal.js';
 import { startExchange, type ExchangeDeps } from './exchange.js';
 import { relayToClient } from './relay.js';
@@ -63,11 +64,14 @@ export async function handleProxyRequest(deps: ExchangeDeps & { limiter: InFligh
     );
     Object.assign(request.logContext, { target: exchange.target.id, attempts: exchange.attempts, ttfbMs: exchange.ttfbMs });
     // Ahead of the relay's own `end` listener, which ends the response: the request's log line is
-    // written when the response finishes (onResponse), and it carries the tokens.
-    exchange.body.once('end', () => {
-      const tokens = exchange.body.usage?.totalTokens;
-      if (tokens !== undefined) request.logContext.tokens = tokens;
-    });
+    // written when the response finishes (onResponse), and it carries the tokens. Only when that
+    // line is written at all: at `warn` this is one listener per request for nothing.
+    if (isInfoEnabled(request.log)) {
+      exchange.body.once('end', () => {
+        const tokens = exchange.body.usage?.totalTokens;
+        if (tokens !== undefined) request.logContext.tokens = tokens;
+      });
+    }
     await relayToClient(reply, exchange, { maxBufferedBytes: deps.config.maxBufferedBytes, clientStallMs: deps.config.timeouts.clientStallMs });
   } finally {
     deps.limiter.leave();
