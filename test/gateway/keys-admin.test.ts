@@ -3,6 +3,7 @@ import { postChat } from '../support/records.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
 import { AUTH, startApp, type TestApp } from '../support/start-app.js';
 import { forEachStore } from '../support/stores.js';
+import { GatewayKeys } from '../../src/gateway/keys/gateway-keys.js';
 
 const json = { 'content-type': 'application/json' };
 
@@ -167,6 +168,34 @@ forEachStore((store) => {
       } finally {
         await upstream.close();
       }
+    });
+  });
+});
+
+forEachStore((store) => {
+  describe('stored gateway keys are remembered briefly, so a request does not ask the database each time', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startApp({ store });
+    });
+    afterAll(async () => {
+      await app.close();
+    });
+
+    it('a found key is accepted from memory for the cache window, then asked again; an unknown key is never remembered', async () => {
+      const db = app.app.store.db;
+      const { keys } = await GatewayKeys.open(db, [], { storedKeyCacheMs: 300 });
+      // Unknown at first: refused, and the refusal is not remembered once the key is added.
+      expect(await keys.verify('sk-later')).toBeUndefined();
+      await keys.store('later', 'sk-later');
+      const principal = await keys.verify('sk-later');
+      expect(principal?.id).toMatch(/^key:/);
+      await db.updateTable('gateway_keys').set({ revoked_at: Date.now() }).where('name', '=', 'later').execute();
+      // Within the window the revoked key still passes (the documented price of the cache)...
+      expect(await keys.verify('sk-later')).toEqual(principal);
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      // ...and after it the database is asked again and refuses it.
+      expect(await keys.verify('sk-later')).toBeUndefined();
     });
   });
 });

@@ -15,13 +15,34 @@ export function maskSecret(secret: string): string {
 }
 
 /**
+ * How long a stored key, once found, is accepted without asking the database again. Without this,
+ * every /v1 request under the generated key (the default setup) ran a synchronous SQLite query on
+ * the event loop: ~23 µs of a ~200 µs request (BENCHMARKS.md, gateway section). The price: a key
+ * revoked in the database keeps working for up to this long, as LiteLLM's key cache does.
+ */
+export const STORED_KEY_CACHE_MS = 10_000;
+/** Distinct stored keys remembered at once; the oldest is forgotten first. */
+const STORED_KEY_CACHE_SIZE = 10_000;
+
+interface CachedKey {
+  readonly principal: Principal;
+  readonly expiresAt: number;
+}
+
+/**
  * Gateway keys: the seed's `authorization` list from config (compared in constant time) plus
  * keys stored hashed in the database. With neither, one key is generated at first start.
  */
 export class GatewayKeys {
   private readonly configured: { hash: Buffer; id: string }[];
+  /** Stored keys recently found, by hash (never the key itself); misses are never remembered. */
+  private readonly storedHits = new Map<string, CachedKey>();
 
-  private constructor(private readonly db: Kysely<Database>, configuredKeys: readonly string[]) {
+  private constructor(
+    private readonly db: Kysely<Database>,
+    configuredKeys: readonly string[],
+    private readonly storedKeyCacheMs: number,
+  ) {
     this.configured = configuredKeys.map((key) => {
       const hash = sha256(key);
       return { hash, id: `cfg:${hash.toString('hex').slice(0, 8)}` };
@@ -29,8 +50,12 @@ export class GatewayKeys {
   }
 
   /** Returns the keys, and the plaintext of a key generated now (to print once), if any. */
-  static async open(db: Kysely<Database>, configuredKeys: readonly string[]): Promise<{ keys: GatewayKeys; generatedKey?: string }> {
-    const keys = new GatewayKeys(db, configuredKeys);
+  static async open(
+    db: Kysely<Database>,
+    configuredKeys: readonly string[],
+    options: { storedKeyCacheMs?: number } = {},
+  ): Promise<{ keys: GatewayKeys; generatedKey?: string }> {
+    const keys = new GatewayKeys(db, configuredKeys, options.storedKeyCacheMs ?? STORED_KEY_CACHE_MS);
     if (configuredKeys.length > 0) return { keys };
     const existing = await db.selectFrom('gateway_keys').select('id').where('revoked_at', 'is', null).executeTakeFirst();
     if (existing) return { keys };
@@ -62,16 +87,35 @@ export class GatewayKeys {
       // Compare every entry so timing does not reveal which one matched.
       if (timingSafeEqual(entry.hash, hash)) match ??= entry.id;
     }
-    return match ? { kind: 'gateway-key', id: match } : this.verifyStored(hash);
+    if (match) return { kind: 'gateway-key', id: match };
+    const hashHex = hash.toString('hex');
+    const cached = this.storedHits.get(hashHex);
+    if (cached && cached.expiresAt > Date.now()) return cached.principal;
+    return this.verifyStored(hashHex);
   }
 
-  private async verifyStored(hash: Buffer): Promise<Principal | undefined> {
+  private async verifyStored(hashHex: string): Promise<Principal | undefined> {
     const row = await this.db
       .selectFrom('gateway_keys')
       .select('id')
-      .where('key_hash', '=', hash.toString('hex'))
+      .where('key_hash', '=', hashHex)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    return row ? { kind: 'gateway-key', id: `key:${row.id}` } : undefined;
+    if (!row) {
+      this.storedHits.delete(hashHex);
+      return undefined;
+    }
+    const principal: Principal = { kind: 'gateway-key', id: `key:${row.id}` };
+    this.remember(hashHex, principal);
+    return principal;
+  }
+
+  private remember(hashHex: string, principal: Principal): void {
+    this.storedHits.delete(hashHex);
+    if (this.storedHits.size >= STORED_KEY_CACHE_SIZE) {
+      const oldest = this.storedHits.keys().next();
+      if (oldest.done === false) this.storedHits.delete(oldest.value);
+    }
+    this.storedHits.set(hashHex, { principal, expiresAt: Date.now() + this.storedKeyCacheMs });
   }
 }
