@@ -70,6 +70,8 @@ interface Row {
   readonly rps: number[];
   readonly p50: number[];
   readonly cpu: number[];
+  /** The main thread's (event loop's) share of `cpu`. */
+  readonly mainCpu: number[];
 }
 
 /** One measurement: rate (req/s or streams/s), p50 (latency or TTFB) and the work it is counted in. */
@@ -99,12 +101,15 @@ const UNIT = values.stream ? 'event' : 'req';
 async function measure(row: Row): Promise<void> {
   await load(row.server.origin, row.headers, 1);
   const cpuBefore = row.server.cpuSeconds() ?? 0;
+  const mainBefore = row.server.mainThreadCpuSeconds() ?? 0;
   const result = await load(row.server.origin, row.headers, seconds);
   const cpu = (((row.server.cpuSeconds() ?? 0) - cpuBefore) * 1e6) / Math.max(1, result.units);
+  const mainCpu = (((row.server.mainThreadCpuSeconds() ?? 0) - mainBefore) * 1e6) / Math.max(1, result.units);
   row.rps.push(result.rate);
   row.p50.push(result.p50);
   row.cpu.push(cpu);
-  console.error(`   ${row.label}: ${Math.round(result.rate)} ${values.stream ? 'streams' : 'req'}/s, ${values.stream ? 'TTFB ' : ''}p50 ${result.p50.toFixed(2)} ms, ${Math.round(cpu)} µs CPU/${UNIT}`);
+  row.mainCpu.push(mainCpu);
+  console.error(`   ${row.label}: ${Math.round(result.rate)} ${values.stream ? 'streams' : 'req'}/s, ${values.stream ? 'TTFB ' : ''}p50 ${result.p50.toFixed(2)} ms, ${Math.round(cpu)} µs CPU/${UNIT} (main thread ${Math.round(mainCpu)})`);
 }
 
 async function directP50(upstream: ChildServer): Promise<number> {
@@ -121,11 +126,11 @@ try {
   const minimalPort = await freePort();
   const minimal = await startChildServer({ name: 'minimal-proxy', entry: compiledBenchServer('minimal-proxy'), args: ['--port', String(minimalPort), '--upstream', upstream.origin], port: minimalPort, probe: false });
   servers.push(minimal);
-  const rows: Row[] = [{ label: 'minimal proxy', server: minimal, headers: {}, rps: [], p50: [], cpu: [] }];
+  const rows: Row[] = [{ label: 'minimal proxy', server: minimal, headers: {}, rps: [], p50: [], cpu: [], mainCpu: [] }];
   for (const build of builds) {
     const server = await startSwitchboard({ upstreamUrl: `${upstream.origin}/v1`, gatewayKey: GATEWAY_KEY, entryPath: build.main });
     servers.push(server);
-    rows.push({ label: `Switchboard ${build.rev}`, server, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, rps: [], p50: [], cpu: [] });
+    rows.push({ label: `Switchboard ${build.rev}`, server, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, rps: [], p50: [], cpu: [], mainCpu: [] });
   }
   const direct: number[] = [];
   for (let round = 0; round < rounds; round++) {
@@ -137,11 +142,11 @@ try {
   const minimalAdded = median(rows[0]?.p50 ?? []) - directMedian;
   const mode = values.stream ? `${connections} concurrent streams of ${STREAM_CHUNKS} chunks ${STREAM_INTERVAL_MS} ms apart` : values.light ? 'fixed 200 req/s' : `${connections} connections`;
   console.log(`${mode}, ${rounds} rounds of ${seconds} s, medians; direct ${values.stream ? 'TTFB ' : ''}p50 ${directMedian.toFixed(2)} ms`);
-  console.log(values.stream ? '| target | streams/s | TTFB p50 ms | added TTFB p50 ms | × minimal | CPU µs/event |' : '| target | req/s | p50 ms | added p50 ms | × minimal | CPU µs/req |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log(values.stream ? '| target | streams/s | TTFB p50 ms | added TTFB p50 ms | × minimal | CPU µs/event | of it, main thread |' : '| target | req/s | p50 ms | added p50 ms | × minimal | CPU µs/req | of it, main thread |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const row of rows) {
     const added = median(row.p50) - directMedian;
-    console.log(`| ${row.label} | ${Math.round(median(row.rps))} | ${median(row.p50).toFixed(2)} | ${added.toFixed(2)} | ${(added / minimalAdded).toFixed(2)} | ${Math.round(median(row.cpu))} |`);
+    console.log(`| ${row.label} | ${Math.round(median(row.rps))} | ${median(row.p50).toFixed(2)} | ${added.toFixed(2)} | ${(added / minimalAdded).toFixed(2)} | ${Math.round(median(row.cpu))} | ${Math.round(median(row.mainCpu))} |`);
   }
 } finally {
   for (const server of servers.reverse()) await server.stop();

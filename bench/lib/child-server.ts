@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { canConnect } from '../../test/support/services.js';
-import { procCpuSeconds, procStatusKb } from './proc.js';
+import { procCpuSeconds, procMainThreadCpuSeconds, procStatusKb } from './proc.js';
 import { compiledBenchServer } from './compile-servers.js';
 import { TSX_LOADER } from './paths.js';
 
@@ -39,6 +39,8 @@ export interface ChildServer {
   peakRssKb(): number | undefined;
   /** CPU seconds (user + system) used so far. */
   cpuSeconds(): number | undefined;
+  /** CPU seconds of the main thread (the event loop) alone. */
+  mainThreadCpuSeconds(): number | undefined;
   /** Event-loop delay since the last reset (undefined without the probe or if it does not answer in 1 s). */
   loopDelay(options: { reset: boolean }): Promise<LoopDelay | undefined>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
@@ -114,6 +116,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     origin: `http://127.0.0.1:${options.port}`,
     peakRssKb: () => procStatusKb(pid, 'VmHWM'),
     cpuSeconds: () => procCpuSeconds(pid),
+    mainThreadCpuSeconds: () => procMainThreadCpuSeconds(pid),
     loopDelay: (request) => askLoopDelay(child, request.reset),
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;

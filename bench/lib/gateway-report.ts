@@ -61,10 +61,11 @@ function nonStreamTable(input: GatewayReportInput, direct: readonly TargetRound[
       isDirect ? '—' : signedMs(combine(rounds, p50, direct)),
       isDirect ? '—' : signedMs(combine(rounds, p99, direct)),
       integer(combine(rounds, (round) => round.cpuMicrosPerRequest)),
+      integer(combine(rounds, (round) => round.mainCpuMicrosPerRequest)),
       integer(sum(rounds, (round) => round.nonStream.errors + round.nonStream.non2xx)),
     ];
   });
-  return markdownTable(['target', 'req/s', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'proxy CPU µs/req', 'errors + non-2xx'], rows);
+  return markdownTable(['target', 'req/s', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'proxy CPU µs/req', 'of it, main thread', 'errors + non-2xx'], rows);
 }
 
 function lightTable(input: GatewayReportInput, direct: readonly TargetRound[]): string {

@@ -16,8 +16,20 @@ export function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number | un
 
 /** User + system CPU seconds a process has used so far (/proc/<pid>/stat fields 14 and 15). */
 export function procCpuSeconds(pid: number): number | undefined {
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/**
+ * The same for the process's main thread alone (/proc/<pid>/task/<pid>/stat): the event loop,
+ * without worker threads (Switchboard's SQLite writer) and V8's helper threads.
+ */
+export function procMainThreadCpuSeconds(pid: number): number | undefined {
+  return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuSeconds(path: string): number | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(path, 'utf8');
     // The command name (field 2) may contain spaces; fields after its closing paren are fixed.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     const user = Number(fields[11]);

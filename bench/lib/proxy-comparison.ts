@@ -57,6 +57,8 @@ export interface TargetRound {
   readonly stream: SseLoadResult;
   /** Proxy CPU (user + system) per non-stream request, µs; undefined for direct. */
   readonly cpuMicrosPerRequest: number | undefined;
+  /** The part of it spent on the proxy's main thread (its event loop), µs. */
+  readonly mainCpuMicrosPerRequest: number | undefined;
   /** Proxy CPU per event the client receives (the chunks and `[DONE]`), µs. */
   readonly cpuMicrosPerChunk: number | undefined;
   /** Event-loop delay of the proxy and of the upstream during each measured phase. */
@@ -89,8 +91,11 @@ export async function measureTarget(target: LoadTarget, settings: LoadSettings, 
   await runHttpLoad({ ...http, durationSeconds: settings.warmupSeconds, maxRequests: settings.maxRequests });
   await loopDelays(target);
   const cpuBefore = target.server?.cpuSeconds();
+  const mainCpuBefore = target.server?.mainThreadCpuSeconds();
   const nonStream = await runHttpLoad({ ...http, durationSeconds: settings.durationSeconds, maxRequests: settings.maxRequests });
   const nonStreamCpu = cpuDelta(target.server, cpuBefore);
+  const mainAfter = target.server?.mainThreadCpuSeconds();
+  const nonStreamMainCpu = mainAfter === undefined || mainCpuBefore === undefined ? undefined : mainAfter - mainCpuBefore;
   const [proxyNonStream, upstreamNonStream] = await loopDelays(target);
   const lightCpuBefore = target.server?.cpuSeconds();
   const light =
@@ -118,6 +123,7 @@ export async function measureTarget(target: LoadTarget, settings: LoadSettings, 
     cpuMicrosPerLightRequest: lightCpu === undefined || !light || light.requests === 0 ? undefined : (lightCpu * 1e6) / light.requests,
     stream,
     cpuMicrosPerRequest: nonStreamCpu === undefined || nonStream.requests === 0 ? undefined : (nonStreamCpu * 1e6) / nonStream.requests,
+    mainCpuMicrosPerRequest: nonStreamMainCpu === undefined || nonStream.requests === 0 ? undefined : (nonStreamMainCpu * 1e6) / nonStream.requests,
     cpuMicrosPerChunk: streamCpu === undefined || stream.streams === 0 ? undefined : (streamCpu * 1e6) / (stream.streams * (settings.chunks + 1)),
     loop: { proxyNonStream, proxyStream, upstreamNonStream, upstreamStream },
   };
