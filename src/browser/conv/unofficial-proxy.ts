@@ -5,7 +5,7 @@ import { SwitchboardError } from '../../platform/errors.js';
 import { SseParser } from '../../platform/sse.js';
 import { relayResponse } from '../relay-response.js';
 import { upstreamIdentity } from '../upstream-identity.js';
-import { BoundedCache } from './bounded-cache.js';
+import { BoundedCache } from '../../platform/bounded-cache.js';
 import type { ConvBackend, ConvContext } from './conv-backend.js';
 import { DEFAULT_LIST_LIMIT, type PostBody } from './conv-request.js';
 import type { ConversationLocks } from './conversation-locks.js';

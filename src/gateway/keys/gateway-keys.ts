@@ -1,6 +1,7 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
+import { BoundedCache } from '../../platform/bounded-cache.js';
 import type { Principal } from '../target.js';
 
 /** One-shot: no Hash object per call, and it runs for every /v1 request. */
@@ -21,13 +22,8 @@ export function maskSecret(secret: string): string {
  * revoked in the database keeps working for up to this long, as LiteLLM's key cache does.
  */
 export const STORED_KEY_CACHE_MS = 10_000;
-/** Distinct stored keys remembered at once; the oldest is forgotten first. */
+/** Distinct stored keys remembered at once; the least recently used is forgotten first. */
 const STORED_KEY_CACHE_SIZE = 10_000;
-
-interface CachedKey {
-  readonly principal: Principal;
-  readonly expiresAt: number;
-}
 
 /**
  * Gateway keys: the seed's `authorization` list from config (compared in constant time) plus
@@ -36,13 +32,14 @@ interface CachedKey {
 export class GatewayKeys {
   private readonly configured: { hash: Buffer; id: string }[];
   /** Stored keys recently found, by hash (never the key itself); misses are never remembered. */
-  private readonly storedHits = new Map<string, CachedKey>();
+  private readonly storedHits: BoundedCache<Principal>;
 
   private constructor(
     private readonly db: Kysely<Database>,
     configuredKeys: readonly string[],
-    private readonly storedKeyCacheMs: number,
+    storedKeyCacheMs: number,
   ) {
+    this.storedHits = new BoundedCache({ maxEntries: STORED_KEY_CACHE_SIZE, ttlMs: storedKeyCacheMs });
     this.configured = configuredKeys.map((key) => {
       const hash = sha256(key);
       return { hash, id: `cfg:${hash.toString('hex').slice(0, 8)}` };
@@ -89,9 +86,7 @@ export class GatewayKeys {
     }
     if (match) return { kind: 'gateway-key', id: match };
     const hashHex = hash.toString('hex');
-    const cached = this.storedHits.get(hashHex);
-    if (cached && cached.expiresAt > Date.now()) return cached.principal;
-    return this.verifyStored(hashHex);
+    return this.storedHits.get(hashHex) ?? this.verifyStored(hashHex);
   }
 
   private async verifyStored(hashHex: string): Promise<Principal | undefined> {
@@ -101,21 +96,9 @@ export class GatewayKeys {
       .where('key_hash', '=', hashHex)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    if (!row) {
-      this.storedHits.delete(hashHex);
-      return undefined;
-    }
+    if (!row) return undefined;
     const principal: Principal = { kind: 'gateway-key', id: `key:${row.id}` };
-    this.remember(hashHex, principal);
+    this.storedHits.set(hashHex, principal);
     return principal;
-  }
-
-  private remember(hashHex: string, principal: Principal): void {
-    this.storedHits.delete(hashHex);
-    if (this.storedHits.size >= STORED_KEY_CACHE_SIZE) {
-      const oldest = this.storedHits.keys().next();
-      if (oldest.done === false) this.storedHits.delete(oldest.value);
-    }
-    this.storedHits.set(hashHex, { principal, expiresAt: Date.now() + this.storedKeyCacheMs });
   }
 }

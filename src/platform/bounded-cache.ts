@@ -4,8 +4,9 @@ interface Entry<V> {
 }
 
 /**
- * The seed cached /conv answers in a map that never evicted (SEEDS-SPEC §4.6 [BUG]); this one
- * keeps at most `maxEntries` (least recently used go first) for at most `ttlMs` each.
+ * A map that keeps at most `maxEntries` (least recently used go first) for at most `ttlMs` each.
+ * Users: /conv answers (the seed's map never evicted, SEEDS-SPEC §4.6 [BUG]) and stored gateway
+ * keys found in the database.
  */
 export class BoundedCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
