@@ -73,8 +73,8 @@ export interface TargetRound {
 export const CHAT_BODY = JSON.stringify({ model: 'gpt-bench', messages: [{ role: 'user', content: 'hello' }] });
 export const STREAM_BODY = JSON.stringify({ model: 'gpt-bench', messages: [{ role: 'user', content: 'hello' }], stream: true });
 
-function cpuDelta(server: ChildServer | undefined, before: number | undefined): number | undefined {
-  const after = server?.cpuSeconds();
+function cpuDelta(server: ChildServer | undefined, before: number | undefined, read = (child: ChildServer) => child.cpuSeconds()): number | undefined {
+  const after = server === undefined ? undefined : read(server);
   return after === undefined || before === undefined ? undefined : after - before;
 }
 
@@ -94,8 +94,7 @@ export async function measureTarget(target: LoadTarget, settings: LoadSettings, 
   const mainCpuBefore = target.server?.mainThreadCpuSeconds();
   const nonStream = await runHttpLoad({ ...http, durationSeconds: settings.durationSeconds, maxRequests: settings.maxRequests });
   const nonStreamCpu = cpuDelta(target.server, cpuBefore);
-  const mainAfter = target.server?.mainThreadCpuSeconds();
-  const nonStreamMainCpu = mainAfter === undefined || mainCpuBefore === undefined ? undefined : mainAfter - mainCpuBefore;
+  const nonStreamMainCpu = cpuDelta(target.server, mainCpuBefore, (child) => child.mainThreadCpuSeconds());
   const [proxyNonStream, upstreamNonStream] = await loopDelays(target);
   const lightCpuBefore = target.server?.cpuSeconds();
   const light =
