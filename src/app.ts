@@ -9,7 +9,8 @@ import { registerBrowser, withApiProxyUpstream } from './browser/index.js';
 import { createDispatchService, registerDispatch } from './dispatch/index.js';
 import { LocalEmbeddingModels, RagService, registerRag } from './rag/index.js';
 import { buildLoggerOptions } from './platform/logger.js';
-import { installHttpBasics } from './platform/http-server.js';
+import { installHttpBasics, serverWithLane } from './platform/http-server.js';
+import type { Lane } from './gateway/proxy-lane.js';
 import { lazyChildLogger } from './platform/lazy-child-logger.js';
 import { newRequestId } from './platform/request-id.js';
 
@@ -37,6 +38,8 @@ export interface SwitchboardApp {
 export async function buildApp(options: BuildAppOptions): Promise<SwitchboardApp> {
   const { config } = options;
   const cwd = options.cwd ?? '.';
+  // Proxied /v1 requests take a raw lane ahead of Fastify (gateway/proxy-lane.ts), set once the gateway is registered.
+  let proxyLane: Lane | undefined;
   const server = Fastify({
     logger: buildLoggerOptions({ level: config.log.level, pretty: config.log.pretty, destination: options.logStream, isTTY: options.isTTY ?? false }),
     // One structured line per request comes from our own onResponse hook (platform/http-server.ts).
@@ -50,6 +53,7 @@ export async function buildApp(options: BuildAppOptions): Promise<SwitchboardApp
     // The gateway answers requests that arrive while draining itself (503 in each surface's shape).
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    serverFactory: (handler, settings) => serverWithLane(handler, settings, (request, response) => proxyLane?.(request, response) === true),
   });
   server.server.headersTimeout = config.server.headersTimeoutMs;
   installHttpBasics(server);
@@ -69,7 +73,7 @@ export async function buildApp(options: BuildAppOptions): Promise<SwitchboardApp
     const gateway = await createGatewayService({ config: gatewayConfig, store, log: server.log, modelTargets: [dispatch.modelTargets, localEmbeddings] });
     closers.unshift(() => gateway.close());
     generatedKey = gateway.generatedKey;
-    await registerGateway(server, { config: gatewayConfig, service: gateway });
+    proxyLane = await registerGateway(server, { config: gatewayConfig, service: gateway });
     await registerDispatch(server, { config, service: dispatch });
     const chat = await createChatService({ config, store, gateway: gateway.gateway, log: server.log });
     closers.unshift(() => chat.close());

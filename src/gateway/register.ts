@@ -13,6 +13,7 @@ import { installDrain } from './drain.js';
 import { LiveExchanges } from './live-exchanges.js';
 import { InFlightLimiter } from './proxy.js';
 import { openBackgroundWriter } from './records/background-writer.js';
+import { createProxyLane, type Lane } from './proxy-lane.js';
 import { InstanceLease } from './records/instance-lease.js';
 import { UsageRecorder } from './records/recorder.js';
 import { RecordsRepository } from './records/records-repository.js';
@@ -85,8 +86,8 @@ export async function createGatewayService(options: GatewayServiceOptions): Prom
   };
 }
 
-/** Registers /v1, /api/v1, /admin and /health. */
-export async function registerGateway(app: FastifyInstance, deps: { config: Config; service: GatewayService }): Promise<void> {
+/** Registers /v1, /api/v1, /admin and /health; returns the raw lane for proxied /v1 requests (proxy-lane.ts). */
+export async function registerGateway(app: FastifyInstance, deps: { config: Config; service: GatewayService }): Promise<Lane> {
   const { config, service } = deps;
   app.decorateRequest('principal', undefined);
   installDrain(app, { config, live: service.live });
@@ -112,6 +113,7 @@ export async function registerGateway(app: FastifyInstance, deps: { config: Conf
     (scope) => registerAdminRoutes(scope, { keys: service.keys, upstreams: service.upstreams, records: service.records, pool: service.pool, runtime: () => runtimeFigures(service) }),
     { prefix: '/admin' },
   );
+  return createProxyLane({ ...proxyDeps, log: app.log }, app.log);
 }
 
 /** Figures for /admin/debug/runtime: what a soak run samples to prove memory stays flat (R6). */

@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyReply } from 'fastify';
 import { SwitchboardError } from '../platform/errors.js';
 import type { StartedExchange } from './exchange.js';
 import { openAiErrorBody, sseErrorEvent } from './openai-errors.js';
@@ -12,6 +11,8 @@ export interface RelayLimits {
 }
 
 type Headers = Record<string, string | number | string[]>;
+/** Headers already set on the response (Fastify's `getHeaders()` may hold undefined values). */
+export type SetHeaders = Readonly<Record<string, string | number | string[] | undefined>>;
 
 /** The error a plain (non-SSE) body that failed before we sent anything becomes. */
 function plainFailure(outcome: string, message: string): SwitchboardError {
@@ -64,10 +65,15 @@ function pump(raw: ServerResponse, exchange: StartedExchange, limits: RelayLimit
  * target that fails mid-body still gets the client a whole OpenAI error instead of a cut
  * response (R1); only a larger body is streamed, and cut if it fails.
  */
-export function relayToClient(reply: FastifyReply, exchange: StartedExchange, limits: RelayLimits): Promise<void> {
-  reply.hijack();
-  const raw = reply.raw;
-  const headers = responseHeaders(reply, exchange);
+/** The client's response and the headers already set on it. */
+export interface RelayClient {
+  readonly raw: ServerResponse;
+  readonly setHeaders: SetHeaders;
+}
+
+export function relayToClient(client: RelayClient, exchange: StartedExchange, limits: RelayLimits): Promise<void> {
+  const { raw, setHeaders } = client;
+  const headers = responseHeaders(setHeaders, exchange);
   const body = exchange.body;
   // Set up only when bytes are streamed (SSE, or a body past the hold): most plain bodies never are.
   let pumpWrite: ((chunk: Buffer) => void) | undefined;
@@ -112,7 +118,7 @@ export function relayToClient(reply: FastifyReply, exchange: StartedExchange, li
       if (raw.destroyed) return;
       const failure = exchange.describeFailure(error);
       if (exchange.isSse) raw.end(sseErrorEvent(failure.message, failure.outcome));
-      else if (held) sendPlainError(raw, plainFailure(failure.outcome, failure.message), baseHeaders(reply, exchange.requestId));
+      else if (held) sendPlainError(raw, plainFailure(failure.outcome, failure.message), baseHeaders(setHeaders, exchange.requestId));
       else raw.destroy();
     });
   });
@@ -130,12 +136,11 @@ function endWithHeld(raw: ServerResponse, held: readonly Buffer[], heldBytes: nu
   else raw.end(whole);
 }
 
-/** What Fastify's hooks set on the reply (CORS), after our request id. */
-function baseHeaders(reply: FastifyReply, requestId: string): Headers {
+/** What was set on the response before the relay took it over (CORS), after our request id. */
+function baseHeaders(setHeaders: SetHeaders, requestId: string): Headers {
   const base: Headers = { 'x-request-id': requestId };
-  const set = reply.getHeaders();
-  for (const name in set) {
-    const value = set[name];
+  for (const name in setHeaders) {
+    const value = setHeaders[name];
     if (value !== undefined) base[name] = value;
   }
   return base;
@@ -146,8 +151,8 @@ function baseHeaders(reply: FastifyReply, requestId: string): Headers {
  * alone is built again only for an error). A plain body's Content-Length is left out here rather
  * than deleted later: `delete` turns the object into a slow dictionary.
  */
-function responseHeaders(reply: FastifyReply, exchange: StartedExchange): Headers {
-  const headers = baseHeaders(reply, exchange.requestId);
+function responseHeaders(setHeaders: SetHeaders, exchange: StartedExchange): Headers {
+  const headers = baseHeaders(setHeaders, exchange.requestId);
   for (const name in exchange.headers) {
     if (!exchange.isSse && name === 'content-length') continue;
     const value = exchange.headers[name];

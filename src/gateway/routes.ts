@@ -6,6 +6,7 @@ import { renderOpenAiError } from './openai-errors.js';
 import { handleProxyRequest, type InFlightLimiter } from './proxy.js';
 import type { ExchangeDeps } from './exchange.js';
 import { SwitchboardError } from '../platform/errors.js';
+import { isInfoEnabled } from '../platform/logger.js';
 
 export interface ProxyRoutesDeps extends ExchangeDeps {
   readonly keys: GatewayKeys;
@@ -40,6 +41,17 @@ export async function registerProxyRoutes(app: FastifyInstance, deps: ProxyRoute
   app.route({
     method: [...METHODS],
     url: '/*',
-    handler: (request, reply) => handleProxyRequest(deps, request, reply),
+    handler: (request, reply) =>
+      handleProxyRequest(
+        deps,
+        { id: request.id, method: request.method, url: request.url, headers: request.headers, body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), ip: request.ip, principal: request.principal, logContext: request.logContext, writesLogLine: isInfoEnabled(request.log) },
+        {
+          raw: reply.raw,
+          takeOver: () => {
+            reply.hijack();
+            return reply.getHeaders();
+          },
+        },
+      ),
   });
 }

@@ -24,7 +24,7 @@ export async function authenticateGatewayKey(keys: GatewayKeys, header: string |
 }
 
 /** `authenticateGatewayKey` that answers without a promise for a key from config; throws when refused. */
-function checkGatewayKey(keys: GatewayKeys, header: string | undefined): Principal | Promise<Principal> {
+export function checkGatewayKey(keys: GatewayKeys, header: string | undefined): Principal | Promise<Principal> {
   if (header?.startsWith('Bearer') !== true) {
     throw new SwitchboardError('forbidden', AUTH_MESSAGES.notBearer, { details: { authFailure: 'not_bearer' } });
   }
