@@ -47,7 +47,7 @@ function bodyTooLarge(): Error {
 /**
  * The raw node:http way in for proxied /v1 requests, ahead of Fastify (app.ts wires it through
  * Fastify's serverFactory). Fastify's request and reply objects, its hook chain and its body
- * parser cost about a fifth of the CPU of a proxied request (BENCHMARKS.md, gateway section);
+ * parser cost about a sixth of the CPU of a proxied request (BENCHMARKS.md, gateway section);
  * here the same steps run in the same order, each through the function the Fastify route uses:
  * the drain refusal, CORS headers, the request id (the client's x-request-id or a new one), the
  * gateway key, the body limit, handleProxyRequest, errors in OpenAI's shape, one log line.
