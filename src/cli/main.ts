@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 import { readProcessInput, type ProcessInput } from '../config/process-input.js';
 import { runServer } from '../server.js';
+import { addKey, listKeys, revokeKey } from './key-commands.js';
 import { addUpstream, listUpstreams, removeUpstream } from './upstream-commands.js';
 import { runWorkerCommand } from '../dispatch/index.js';
 
@@ -12,6 +13,9 @@ const USAGE = `usage:
   switchboard upstream add --sk KEY --endpoint URL [--name N] [--profile P] [--models a,b]
   switchboard upstream list
   switchboard upstream remove ID
+  switchboard key add [--name N]           make a gateway key (printed once; only its hash is stored)
+  switchboard key list
+  switchboard key revoke ID
   switchboard worker                       run a worker (env: BROKER_URL, MODEL_NAME, API_URL, API_KEY, MAX_PROCESS_NUM)`;
 
 /** Splits `--name value` / `--name=value` pairs for the friendlier subcommands. */
@@ -26,10 +30,32 @@ function namedOptions(argv: readonly string[]): { options: Map<string, string>; 
   return { options, rest };
 }
 
+/** The config a store subcommand (`upstream`, `key`) works on: env, .env, config.yaml, and `--database`. */
+function storeCommandConfig(input: ProcessInput, options: ReadonlyMap<string, string>) {
+  return loadConfig({ argv: [], env: input.env, cwd: input.cwd, overrides: options.has('database') ? { 'database.sqlitePath': options.get('database') } : {} });
+}
+
+async function runKeyCommand(input: ProcessInput, args: readonly string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const { options, rest: positional } = namedOptions(rest);
+  const config = storeCommandConfig(input, options);
+  switch (action) {
+    case 'add':
+      return addKey(config, input.cwd, options.get('name'));
+    case 'list':
+      return listKeys(config, input.cwd);
+    case 'revoke':
+      if (!/^\d+$/.test(positional[0] ?? '')) break;
+      return revokeKey(config, input.cwd, Number(positional[0]));
+  }
+  console.error(USAGE);
+  return 2;
+}
+
 async function runUpstreamCommand(input: ProcessInput, args: readonly string[]): Promise<number> {
   const [action, ...rest] = args;
   const { options, rest: positional } = namedOptions(rest);
-  const config = loadConfig({ argv: [], env: input.env, cwd: input.cwd, overrides: options.has('database') ? { 'database.sqlitePath': options.get('database') } : {} });
+  const config = storeCommandConfig(input, options);
   switch (action) {
     case 'add':
       return addUpstream(config, input.cwd, {
@@ -56,6 +82,7 @@ async function runCli(input: ProcessInput): Promise<number> {
     return 0;
   }
   if (command === 'upstream') return runUpstreamCommand(input, rest);
+  if (command === 'key') return runKeyCommand(input, rest);
   if (command === 'worker') return runWorkerCommand(input);
   const config = loadConfig(input);
   if (config.gateway.cli.add) return addUpstream(config, input.cwd, { sk: config.gateway.cli.sk, endpoint: config.gateway.cli.endpoint });

@@ -4,5 +4,6 @@ export type { Gateway, GatewayRequest } from './gateway.js';
 export type { GatewayTables } from './tables.js';
 export type { ModelTargets } from './router.js';
 export { SEED_MESSAGES, openAiErrorBody, renderOpenAiError, sseErrorEvent } from './openai-errors.js';
-export { maskSecret } from './keys/gateway-keys.js';
+export { addGatewayKey, maskSecret } from './keys/gateway-keys.js';
+export { GatewayKeysRepository } from './keys/keys-repository.js';
 export { UpstreamsRepository } from './admin/upstreams-repository.js';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/process.js';
+import { startApp } from '../support/start-app.js';
 
 const workdir = () => mkdtempSync(join(tmpdir(), 'sb-cli-'));
 
@@ -39,6 +40,40 @@ describe('seed 001 CLI', () => {
     expect(listed.stdout).toMatch(/\n1 \S+ https:\/\/a\.test\/v1 0 0/);
     expect((await runCli(['upstream', 'remove', '1'], { cwd })).code).toBe(0);
     expect((await runCli(['upstream', 'list'], { cwd })).stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('switchboard key add | list | revoke: the key is printed once, works, is never listed, and stops working once revoked', async () => {
+    const cwd = workdir();
+    const added = await runCli(['key', 'add', '--name', 'laptop'], { cwd });
+    expect(added.code).toBe(0);
+    const key = /(sk-sb-[\w-]+)/.exec(added.stdout)?.[1];
+    expect(key).toBeDefined();
+    const listed = await runCli(['key', 'list'], { cwd });
+    expect(listed.stdout.trim().split('\n')).toEqual(['ID\tKey\tCreated\tRevoked\tName', expect.stringMatching(/^1\tsk-sb-…\S{4}\t\S+\t-\tlaptop$/)]);
+    expect(listed.stdout).not.toContain(key);
+    const login = async () => {
+      const app = await startApp({ cwd, overrides: { 'gateway.authorization': [] } });
+      try {
+        expect(app.app.generatedKey).toBeUndefined();
+        return (await fetch(`${app.url}/admin/login`, { method: 'POST', headers: { authorization: `Bearer ${key}` } })).status;
+      } finally {
+        await app.close();
+      }
+    };
+    expect(await login()).toBe(200);
+    expect((await runCli(['key', 'revoke', '1'], { cwd })).code).toBe(0);
+    const again = await runCli(['key', 'revoke', '1'], { cwd });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('No live gateway key has id 1');
+    expect((await runCli(['key', 'revoke', 'one'], { cwd })).code).toBe(2);
+    // A fresh start: no key cache, and a new generated key because no stored key is live.
+    const app = await startApp({ cwd, overrides: { 'gateway.authorization': [] } });
+    try {
+      expect(app.app.generatedKey).toMatch(/^sk-sb-/);
+      expect((await fetch(`${app.url}/admin/login`, { method: 'POST', headers: { authorization: `Bearer ${key}` } })).status).toBe(403);
+    } finally {
+      await app.close();
+    }
   });
 
   it('a bad setting stops the start with one line naming the key and source', async () => {

@@ -3,7 +3,8 @@ import { postChat } from '../support/records.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
 import { AUTH, startApp, type TestApp } from '../support/start-app.js';
 import { forEachStore } from '../support/stores.js';
-import { GatewayKeys } from '../../src/gateway/keys/gateway-keys.js';
+import { GatewayKeys, addGatewayKey } from '../../src/gateway/keys/gateway-keys.js';
+import { GatewayKeysRepository } from '../../src/gateway/keys/keys-repository.js';
 
 const json = { 'content-type': 'application/json' };
 
@@ -196,6 +197,43 @@ forEachStore((store) => {
       await new Promise((resolve) => setTimeout(resolve, 350));
       // ...and after it the database is asked again and refuses it.
       expect(await keys.verify('sk-later')).toBeUndefined();
+    });
+  });
+});
+
+forEachStore((store) => {
+  describe('stored gateway keys are added, listed and revoked', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startApp({ store });
+    });
+    afterAll(async () => {
+      await app.close();
+    });
+
+    it('a key is stored as its hash and shown masked; a revoked key is refused; revoking twice or an unknown id says so', async () => {
+      const db = app.app.store.db;
+      const repository = new GatewayKeysRepository(db);
+      const { id, key } = await addGatewayKey(db, 'ci runner');
+      expect(key).toMatch(/^sk-sb-[\w-]{32}$/);
+      const listed = (await repository.list()).find((row) => row.id === id);
+      expect(listed).toMatchObject({ name: 'ci runner', prefix: `sk-sb-…${key.slice(-4)}`, revokedAt: null });
+      expect(JSON.stringify(await db.selectFrom('gateway_keys').selectAll().execute())).not.toContain(key);
+      const { keys } = await GatewayKeys.open(db, [], { storedKeyCacheMs: 0 });
+      expect(await keys.verify(key)).toEqual({ kind: 'gateway-key', id: `key:${id}` });
+      expect(await repository.revoke(id)).toBe(true);
+      expect(await keys.verify(key)).toBeUndefined();
+      expect((await repository.list()).find((row) => row.id === id)?.revokedAt).toEqual(expect.any(Number));
+      expect(await repository.revoke(id)).toBe(false);
+      expect(await repository.revoke(999_999)).toBe(false);
+    });
+
+    it('with every stored key revoked and none configured, the next start generates a new one', async () => {
+      const db = app.app.store.db;
+      await db.updateTable('gateway_keys').set({ revoked_at: Date.now() }).where('revoked_at', 'is', null).execute();
+      const { generatedKey } = await GatewayKeys.open(db, []);
+      expect(generatedKey).toMatch(/^sk-sb-/);
+      expect(await new GatewayKeysRepository(db).hasLiveKey()).toBe(true);
     });
   });
 });

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { BoundedCache } from '../../platform/bounded-cache.js';
 import type { Principal } from '../target.js';
+import { GatewayKeysRepository } from './keys-repository.js';
 
 /** One-shot: no Hash object per call, and it runs for every /v1 request. */
 function sha256(text: string): Buffer {
@@ -13,6 +14,21 @@ function sha256(text: string): Buffer {
 export function maskSecret(secret: string): string {
   if (secret.length <= 8) return '*'.repeat(secret.length);
   return `${secret.slice(0, Math.min(6, secret.length - 8))}…${secret.slice(-4)}`;
+}
+
+/** A new gateway key: `sk-sb-` and 192 random bits. */
+function generateGatewayKey(): string {
+  return `sk-sb-${randomBytes(24).toString('base64url')}`;
+}
+
+/**
+ * Makes a new key and stores it (its hash and masked form only); the key itself is returned to be
+ * shown once. Used at first start and by `switchboard key add`.
+ */
+export async function addGatewayKey(db: Kysely<Database>, name: string): Promise<{ id: number; key: string }> {
+  const key = generateGatewayKey();
+  const id = await new GatewayKeysRepository(db).create({ name, keyHash: sha256(key).toString('hex'), keyPrefix: maskSecret(key) });
+  return { id, key };
 }
 
 /**
@@ -33,12 +49,14 @@ export class GatewayKeys {
   private readonly configured: { hash: Buffer; id: string }[];
   /** Stored keys recently found, by hash (never the key itself); misses are never remembered. */
   private readonly storedHits: BoundedCache<Principal>;
+  private readonly repository: GatewayKeysRepository;
 
   private constructor(
-    private readonly db: Kysely<Database>,
+    db: Kysely<Database>,
     configuredKeys: readonly string[],
     storedKeyCacheMs: number,
   ) {
+    this.repository = new GatewayKeysRepository(db);
     this.storedHits = new BoundedCache({ maxEntries: STORED_KEY_CACHE_SIZE, ttlMs: storedKeyCacheMs });
     this.configured = configuredKeys.map((key) => {
       const hash = sha256(key);
@@ -54,18 +72,15 @@ export class GatewayKeys {
   ): Promise<{ keys: GatewayKeys; generatedKey?: string }> {
     const keys = new GatewayKeys(db, configuredKeys, options.storedKeyCacheMs ?? STORED_KEY_CACHE_MS);
     if (configuredKeys.length > 0) return { keys };
-    const existing = await db.selectFrom('gateway_keys').select('id').where('revoked_at', 'is', null).executeTakeFirst();
-    if (existing) return { keys };
-    const generatedKey = `sk-sb-${randomBytes(24).toString('base64url')}`;
-    await keys.store('generated at first start', generatedKey);
-    return { keys, generatedKey };
+    // Also after every stored key was revoked: a gateway that starts must have a way in.
+    if (await keys.repository.hasLiveKey()) return { keys };
+    const { key } = await addGatewayKey(db, 'generated at first start');
+    return { keys, generatedKey: key };
   }
 
-  async store(name: string, key: string): Promise<void> {
-    await this.db
-      .insertInto('gateway_keys')
-      .values({ name, key_hash: sha256(key).toString('hex'), key_prefix: maskSecret(key), created_at: Date.now(), revoked_at: null })
-      .execute();
+  /** Stores a key chosen by the caller (tests); returns its id. */
+  store(name: string, key: string): Promise<number> {
+    return this.repository.create({ name, keyHash: sha256(key).toString('hex'), keyPrefix: maskSecret(key) });
   }
 
   /** The principal for a presented key, or undefined. */
@@ -90,14 +105,9 @@ export class GatewayKeys {
   }
 
   private async verifyStored(hashHex: string): Promise<Principal | undefined> {
-    const row = await this.db
-      .selectFrom('gateway_keys')
-      .select('id')
-      .where('key_hash', '=', hashHex)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    const principal: Principal = { kind: 'gateway-key', id: `key:${row.id}` };
+    const id = await this.repository.findLive(hashHex);
+    if (id === undefined) return undefined;
+    const principal: Principal = { kind: 'gateway-key', id: `key:${id}` };
     this.storedHits.set(hashHex, principal);
     return principal;
   }
