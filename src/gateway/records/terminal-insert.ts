@@ -14,6 +14,28 @@ const REPLACEABLE_OUTCOMES = ['pending', 'aborted'];
 /** Rows per statement: a full batch (500 by default) is a few statements of one shape. */
 const CHUNK_ROWS = 100;
 
+/**
+ * Statement sizes for what is left after the full chunks: a flush ends with a partial chunk of any
+ * size from 1 to 99, and a shape per size thrashed the 32-shape caches (here and the writer
+ * thread's prepared statements), so most flushes built, compiled and prepared a new statement of
+ * up to 99 rows. Split into these sizes, every batch uses at most eight shapes.
+ */
+const REMAINDER_ROWS = [64, 32, 16, 8, 4, 2, 1];
+
+/** 237 rows → 100, 100, 32, 4, 1. */
+export function chunkSizes(total: number): number[] {
+  const sizes: number[] = [];
+  let left = total;
+  for (; left >= CHUNK_ROWS; left -= CHUNK_ROWS) sizes.push(CHUNK_ROWS);
+  for (const size of REMAINDER_ROWS) {
+    if (left >= size) {
+      sizes.push(size);
+      left -= size;
+    }
+  }
+  return sizes;
+}
+
 /** Most statement shapes remembered (chunk sizes × column lists). */
 const MAX_SHAPES = 32;
 
@@ -62,7 +84,11 @@ export class TerminalInsert {
   private readonly sqlByShape = new Map<string, string>();
 
   async run(db: Kysely<Database>, rows: readonly NewRecord[]): Promise<void> {
-    for (let start = 0; start < rows.length; start += CHUNK_ROWS) await this.runChunk(db, rows.slice(start, start + CHUNK_ROWS));
+    let start = 0;
+    for (const size of chunkSizes(rows.length)) {
+      await this.runChunk(db, rows.slice(start, start + size));
+      start += size;
+    }
   }
 
   private async runChunk(db: Kysely<Database>, rows: readonly NewRecord[]): Promise<void> {

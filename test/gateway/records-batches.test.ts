@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordsRepository, type NewRecord } from '../../src/gateway/records/records-repository.js';
+import { chunkSizes } from '../../src/gateway/records/terminal-insert.js';
+import { newRequestId } from '../../src/platform/request-id.js';
+import { startApp, type TestApp } from '../support/start-app.js';
+import { forEachStore } from '../support/stores.js';
+
+function row(id: string, outcome: string): NewRecord {
+  return {
+    id, created_at: Date.now(), ip: '127.0.0.1', key_id: 'cfg:test', method: 'POST', path: '/v1/chat/completions', model: 'gpt-test', stream: 0,
+    target_id: 'upstream:1', attempts: 1, status: 200, outcome, error_class: null, ttfb_ms: 3, elapsed_ms: 5,
+    prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, usage_estimated: 0, body: '', response: `text of ${id}`, instance_id: 'test',
+  };
+}
+
+describe('record batches are split into a few statement shapes', () => {
+  it('any batch size is covered exactly, by full chunks of 100 and power-of-two remainders', () => {
+    expect(chunkSizes(237)).toEqual([100, 100, 32, 4, 1]);
+    expect(chunkSizes(0)).toEqual([]);
+    const shapes = new Set<number>();
+    for (let total = 1; total <= 1_000; total++) {
+      const sizes = chunkSizes(total);
+      expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(total);
+      for (const size of sizes) shapes.add(size);
+    }
+    expect([...shapes].sort((a, b) => a - b)).toEqual([1, 2, 4, 8, 16, 32, 64, 100]);
+  });
+});
+
+forEachStore((store) => {
+  describe('terminal rows of any batch size are written once each', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startApp({ store });
+    });
+    afterAll(async () => {
+      await app.close();
+    });
+
+    it('writes batches of 1, 37, 99 and 237 rows; a batch retried whole changes nothing; a pending marker is replaced', async () => {
+      const db = app.app.store.db;
+      const repository = new RecordsRepository(db);
+      for (const size of [1, 37, 99, 237]) {
+        const rows = Array.from({ length: size }, () => row(newRequestId(), 'ok'));
+        await repository.insertMany(rows);
+        await repository.insertMany(rows.map((entry) => ({ ...entry, outcome: 'upstream_reset' })));
+        const stored = await db.selectFrom('records').select(['id', 'outcome', 'response']).where('id', 'in', rows.map((entry) => entry.id)).execute();
+        expect(stored).toHaveLength(size);
+        expect(new Set(stored.map((entry) => entry.outcome))).toEqual(new Set(['ok']));
+        expect(stored.find((entry) => entry.id === rows[size - 1]?.id)?.response).toBe(`text of ${rows[size - 1]?.id ?? ''}`);
+      }
+      const id = newRequestId();
+      await repository.insertPending([row(id, 'pending')]);
+      await repository.insertMany([row(id, 'ok')]);
+      expect(await db.selectFrom('records').select('outcome').where('id', '=', id).executeTakeFirst()).toEqual({ outcome: 'ok' });
+    });
+  });
+});
