@@ -58,6 +58,12 @@ function pump(raw: ServerResponse, exchange: StartedExchange, limits: RelayLimit
   };
 }
 
+/** The client's response and the headers already set on it. */
+export interface RelayClient {
+  readonly raw: ServerResponse;
+  readonly setHeaders: SetHeaders;
+}
+
 /**
  * Sends the target's status, headers and body to the client; a client that leaves cancels the
  * target at once. SSE goes out as it arrives; a stream that fails after its first byte ends with
@@ -65,12 +71,6 @@ function pump(raw: ServerResponse, exchange: StartedExchange, limits: RelayLimit
  * target that fails mid-body still gets the client a whole OpenAI error instead of a cut
  * response (R1); only a larger body is streamed, and cut if it fails.
  */
-/** The client's response and the headers already set on it. */
-export interface RelayClient {
-  readonly raw: ServerResponse;
-  readonly setHeaders: SetHeaders;
-}
-
 export function relayToClient(client: RelayClient, exchange: StartedExchange, limits: RelayLimits): Promise<void> {
   const { raw, setHeaders } = client;
   const headers = responseHeaders(setHeaders, exchange);
