@@ -1,7 +1,6 @@
 import type { Config } from '../config/schema.js';
-import { openStore } from '../db/connect.js';
-import { migrateToLatest } from '../db/migrate.js';
 import { UpstreamsRepository, maskSecret } from '../gateway/index.js';
+import { withStore } from './with-store.js';
 
 /** Go's default time format, as seed 001's -list prints it. */
 function goTimeString(ms: number): string {
@@ -9,14 +8,8 @@ function goTimeString(ms: number): string {
   return `${new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} +0000 UTC`;
 }
 
-async function withRepository<T>(config: Config, cwd: string, work: (repository: UpstreamsRepository) => Promise<T>): Promise<T> {
-  const store = await openStore(config.database, cwd);
-  try {
-    await migrateToLatest(store.db);
-    return await work(new UpstreamsRepository(store.db));
-  } finally {
-    await store.close();
-  }
+function withRepository<T>(config: Config, cwd: string, work: (repository: UpstreamsRepository) => Promise<T>): Promise<T> {
+  return withStore(config, cwd, (db) => work(new UpstreamsRepository(db)));
 }
 
 export interface AddUpstreamInput {
