@@ -188,7 +188,7 @@ forEachStore((store) => {
       const { keys } = await GatewayKeys.open(db, [], { storedKeyCacheMs: 300 });
       // Unknown at first: refused, and the refusal is not remembered once the key is added.
       expect(await keys.verify('sk-later')).toBeUndefined();
-      await keys.store('later', 'sk-later');
+      await addGatewayKey(db, 'later', 'sk-later');
       const principal = await keys.verify('sk-later');
       expect(principal?.id).toMatch(/^key:/);
       await db.updateTable('gateway_keys').set({ revoked_at: Date.now() }).where('name', '=', 'later').execute();

@@ -22,11 +22,10 @@ function generateGatewayKey(): string {
 }
 
 /**
- * Makes a new key and stores it (its hash and masked form only); the key itself is returned to be
- * shown once. Used at first start and by `switchboard key add`.
+ * Stores a key (its hash and masked form only), a new one unless given; the key itself is returned
+ * to be shown once. Used at first start and by `switchboard key add`.
  */
-export async function addGatewayKey(db: Kysely<Database>, name: string): Promise<{ id: number; key: string }> {
-  const key = generateGatewayKey();
+export async function addGatewayKey(db: Kysely<Database>, name: string, key = generateGatewayKey()): Promise<{ id: number; key: string }> {
   const id = await new GatewayKeysRepository(db).create({ name, keyHash: sha256(key).toString('hex'), keyPrefix: maskSecret(key) });
   return { id, key };
 }
@@ -76,11 +75,6 @@ export class GatewayKeys {
     if (await keys.repository.hasLiveKey()) return { keys };
     const { key } = await addGatewayKey(db, 'generated at first start');
     return { keys, generatedKey: key };
-  }
-
-  /** Stores a key chosen by the caller (tests); returns its id. */
-  store(name: string, key: string): Promise<number> {
-    return this.repository.create({ name, keyHash: sha256(key).toString('hex'), keyPrefix: maskSecret(key) });
   }
 
   /** The principal for a presented key, or undefined. */
