@@ -1,8 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
-import { SwitchboardError } from '../platform/errors.js';
-import type { LiveExchanges } from './live-exchanges.js';
+import { shuttingDownError, type LiveExchanges } from './live-exchanges.js';
 import { openAiErrorBody } from './openai-errors.js';
 import { openAiPath } from './proxy.js';
 
@@ -62,10 +61,11 @@ export function installDrain(app: FastifyInstance, deps: { config: Config; live:
       done();
       return;
     }
-    void reply.code(503).header('connection', 'close').header('retry-after', '1').type('application/json');
+    const refusal = shuttingDownError();
+    void reply.code(refusal.status).headers(refusal.headers ?? {}).type('application/json');
     const { path } = openAiPath(request.url);
     if (path.startsWith('/v1/') || path === '/v1') {
-      void reply.send(openAiErrorBody(new SwitchboardError('overloaded', 'Switchboard is shutting down; retry the request.')));
+      void reply.send(openAiErrorBody(refusal));
     } else {
       // Other surfaces keep Fastify's own drain answer (return503OnClosing), unchanged.
       void reply.send({ error: 'Service Unavailable', message: 'Service Unavailable', statusCode: 503 });

@@ -7,7 +7,7 @@ import type { ClientSignal } from './client-signal.js';
 import { buildPendingRecord, buildRecord, type RecordContext, type RecordOutcome } from './exchange-record.js';
 import { forwardWithFailover, type AttemptObserver, type FailoverResult, type RetryBudget } from './failover.js';
 import { USAGE_PATHS, buildForwardCall } from './forward-call.js';
-import type { EndReason, LiveExchanges } from './live-exchanges.js';
+import { shuttingDownError, type EndReason, type LiveExchanges } from './live-exchanges.js';
 import type { UsageRecorder } from './records/recorder.js';
 import { clientHeaders, credentialsOf } from './response-hygiene.js';
 import type { Router } from './router.js';
@@ -308,9 +308,7 @@ function pipeTap(source: BodySource, tap: UsageTap, done: (error?: Error | null)
 
 /** The error a client gets when nothing was sent yet, by what ended the exchange. */
 function failureBeforeResponse(error: SwitchboardError, state: ExchangeState): SwitchboardError {
-  if (state.endReason === 'shutdown') {
-    return new SwitchboardError('overloaded', 'Switchboard is shutting down; retry the request.', { headers: { 'retry-after': '1' } });
-  }
+  if (state.endReason === 'shutdown') return shuttingDownError();
   if (state.clientClosed) return new SwitchboardError('client_closed', 'Client closed the request.');
   if (state.deadlineHit) return new SwitchboardError('upstream_timeout', 'The upstream did not answer in time.');
   return error;

@@ -1,5 +1,12 @@
+import { SwitchboardError } from '../platform/errors.js';
+
 /** Why an exchange in flight was ended by us rather than by its client or target. */
 export type EndReason = 'shutdown';
+
+/** What a request gets once a graceful stop has begun: new ones at once, those still waiting on a target at the deadline. */
+export function shuttingDownError(): SwitchboardError {
+  return new SwitchboardError('overloaded', 'Switchboard is shutting down; retry the request.', { headers: { connection: 'close', 'retry-after': '1' } });
+}
 
 /** An exchange in flight, as a graceful stop sees it. */
 export interface LiveExchange {

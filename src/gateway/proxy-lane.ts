@@ -2,12 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger } from 'fastify';
 import { corsRuleFor } from '../platform/cors.js';
-import { SwitchboardError } from '../platform/errors.js';
 import { writeRequestLine, type RequestLogContext } from '../platform/http-server.js';
 import { lazyChildLogger } from '../platform/lazy-child-logger.js';
 import { isInfoEnabled } from '../platform/logger.js';
 import { newRequestId } from '../platform/request-id.js';
 import { checkGatewayKey } from './keys/authenticate.js';
+import { shuttingDownError } from './live-exchanges.js';
 import type { GatewayKeys } from './keys/gateway-keys.js';
 import { sendOpenAiError } from './openai-errors.js';
 import { handleProxyRequest, type InFlightLimiter } from './proxy.js';
@@ -72,7 +72,7 @@ export function createProxyLane(deps: ProxyLaneDeps, rootLog: FastifyBaseLogger)
     const fail = (error: unknown) => sendOpenAiError(requestLog(), error, { raw: response, setHeaders: cors });
 
     if (deps.live.isDraining) {
-      fail(new SwitchboardError('overloaded', 'Switchboard is shutting down; retry the request.', { headers: { connection: 'close', 'retry-after': '1' } }));
+      fail(shuttingDownError());
       return true;
     }
     let principal: Principal | Promise<Principal>;
