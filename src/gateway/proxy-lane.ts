@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { FastifyBaseLogger } from 'fastify';
 import { corsRuleFor } from '../platform/cors.js';
 import { writeRequestLine, type RequestLogContext } from '../platform/http-server.js';
 import { lazyChildLogger } from '../platform/lazy-child-logger.js';
@@ -53,7 +52,8 @@ function bodyTooLarge(): Error {
  * gateway key, the body limit, handleProxyRequest, errors in OpenAI's shape, one log line.
  * Everything else, and every request injected in-process, still takes the Fastify route.
  */
-export function createProxyLane(deps: ProxyLaneDeps, rootLog: FastifyBaseLogger): Lane {
+export function createProxyLane(deps: ProxyLaneDeps): Lane {
+  const rootLog = deps.log;
   return (request, response) => {
     const method = request.method ?? 'GET';
     const url = request.url ?? '/';

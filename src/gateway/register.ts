@@ -113,7 +113,7 @@ export async function registerGateway(app: FastifyInstance, deps: { config: Conf
     (scope) => registerAdminRoutes(scope, { keys: service.keys, upstreams: service.upstreams, records: service.records, pool: service.pool, runtime: () => runtimeFigures(service) }),
     { prefix: '/admin' },
   );
-  return createProxyLane({ ...proxyDeps, log: app.log }, app.log);
+  return createProxyLane({ ...proxyDeps, log: app.log });
 }
 
 /** Figures for /admin/debug/runtime: what a soak run samples to prove memory stays flat (R6). */
