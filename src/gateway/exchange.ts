@@ -8,7 +8,7 @@ import { buildPendingRecord, buildRecord, type RecordContext, type RecordOutcome
 import { forwardWithFailover, type AttemptObserver, type FailoverResult, type RetryBudget } from './failover.js';
 import { USAGE_PATHS, buildForwardCall } from './forward-call.js';
 import { shuttingDownError, type EndReason, type LiveExchanges } from './live-exchanges.js';
-import type { UsageRecorder } from './records/recorder.js';
+import type { RecordMarker, UsageRecorder } from './records/recorder.js';
 import { clientHeaders, credentialsOf } from './response-hygiene.js';
 import type { Router } from './router.js';
 import type { BodySource, ForwardCall, Principal, Target } from './target.js';
@@ -146,6 +146,9 @@ class Exchange implements StartedExchange, ExchangeState {
   private context!: RecordContext;
   private deadline: NodeJS.Timeout | undefined;
   private isSettled = false;
+  /** Where LiveExchanges holds this exchange while it runs (-1: not yet). */
+  private liveSlot = -1;
+  private marker: RecordMarker | undefined;
 
   constructor(
     private readonly deps: ExchangeDeps,
@@ -193,8 +196,8 @@ class Exchange implements StartedExchange, ExchangeState {
     this.clientSignal?.addEventListener('abort', this.abort, { once: true });
     // A plan of targets that bound their own time (the worker fleet's TIMEOUT) gets no 504 deadline.
     if (!context.stream && !plan.targets.every((target) => target.boundsItsOwnTime === true)) this.deadline = setTimeout(onDeadline, deps.config.timeouts.totalMs, this);
-    deps.live.add(this);
-    deps.recorder.begin({ id: this.requestId, createdAt: context.startedAt, buildRow: () => buildPendingRecord(context) });
+    this.liveSlot = deps.live.add(this);
+    this.marker = deps.recorder.begin({ id: this.requestId, createdAt: context.startedAt, buildRow: () => buildPendingRecord(context) });
     let result: FailoverResult;
     try {
       result = await forwardWithFailover(call, { targets: plan.targets, maxAttempts: deps.config.maxAttempts, signal: this.cancel, observer: deps.observer, budget: deps.budget });
@@ -261,12 +264,12 @@ class Exchange implements StartedExchange, ExchangeState {
 
   private cleanup(): void {
     clearTimeout(this.deadline);
-    this.deps.live.delete(this);
+    this.deps.live.delete(this.liveSlot, this);
     this.clientSignal?.removeEventListener('abort', this.abort);
   }
 
   private record(end: RecordOutcome): void {
-    this.deps.recorder.record(buildRecord(this.deps.config.records, this.context, end));
+    this.deps.recorder.record(buildRecord(this.deps.config.records, this.context, end), this.marker);
   }
 }
 

@@ -1,4 +1,5 @@
 import { SwitchboardError } from '../platform/errors.js';
+import { SlotList } from '../platform/slot-list.js';
 
 /** Why an exchange in flight was ended by us rather than by its client or target. */
 export type EndReason = 'shutdown';
@@ -19,17 +20,18 @@ export interface LiveExchange {
  * a target, and a record for each. Also the source of the in-flight figures on /admin/debug.
  */
 export class LiveExchanges {
-  private readonly live = new Set<LiveExchange>();
+  /** Slots, not a Set: one add and one delete per request is the churn slot-list.ts is about. */
+  private readonly live = new SlotList<LiveExchange>();
   /** Set once SIGTERM (Fastify close) started: new requests get 503, /health fails. */
   isDraining = false;
 
-  /** Registers an exchange in flight; `delete` it when it settles. */
-  add(exchange: LiveExchange): void {
-    this.live.add(exchange);
+  /** Registers an exchange in flight; pass the slot returned to `delete` when it settles. */
+  add(exchange: LiveExchange): number {
+    return this.live.add(exchange);
   }
 
-  delete(exchange: LiveExchange): void {
-    this.live.delete(exchange);
+  delete(slot: number, exchange: LiveExchange): void {
+    this.live.remove(slot, exchange);
   }
 
   get size(): number {
@@ -37,6 +39,6 @@ export class LiveExchanges {
   }
 
   endAll(reason: EndReason): void {
-    for (const exchange of [...this.live]) exchange.end(reason);
+    for (const exchange of this.live.values()) exchange.end(reason);
   }
 }

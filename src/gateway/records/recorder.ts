@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { SlotList } from '../../platform/slot-list.js';
 import type { NewRecord, RecordsRepository } from './records-repository.js';
 
 export interface RecorderSettings {
@@ -24,9 +25,15 @@ export interface PendingStart {
   readonly buildRow: () => NewRecord;
 }
 
-interface PendingMarker {
+/** What `begin` hands out, to be given back to `record` with the request's terminal row. */
+export interface RecordMarker {
+  readonly slot: number;
+}
+
+interface PendingMarker extends RecordMarker {
   readonly start: PendingStart;
   written: boolean;
+  slot: number;
 }
 
 /** A store that keeps failing is retried less and less often, up to this interval. */
@@ -44,7 +51,8 @@ const CLOSE_ATTEMPTS = 4;
  */
 export class UsageRecorder {
   private queue: NewRecord[] = [];
-  private readonly markers = new Map<string, PendingMarker>();
+  /** Slots, not a Map by id: one add and one delete per request is the churn slot-list.ts is about. */
+  private readonly markers = new SlotList<PendingMarker>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> | undefined;
   private dropped = 0;
@@ -63,13 +71,16 @@ export class UsageRecorder {
   }
 
   /** A request started; its marker is written only if it is still running at the next flush. */
-  begin(start: PendingStart): void {
-    if (this.markers.size >= this.settings.maxQueued) return;
-    this.markers.set(start.id, { start, written: false });
+  begin(start: PendingStart): RecordMarker | undefined {
+    if (this.markers.size >= this.settings.maxQueued) return undefined;
+    const marker: PendingMarker = { start, written: false, slot: -1 };
+    marker.slot = this.markers.add(marker);
+    return marker;
   }
 
-  record(entry: NewRecord): void {
-    this.markers.delete(entry.id);
+  /** The terminal row of a request, with the marker `begin` gave for it (none if it was not called). */
+  record(entry: NewRecord, marker?: RecordMarker): void {
+    if (marker) this.markers.remove(marker.slot, marker as PendingMarker);
     entry.instance_id = this.options.instanceId ?? null;
     if (this.queue.length >= this.settings.maxQueued) {
       // Bounded memory beats an unbounded queue while the store is down; say so loudly.
@@ -107,7 +118,7 @@ export class UsageRecorder {
     }
     try {
       const bornBefore = Date.now() - this.settings.flushIntervalMs / 2;
-      const markers = [...this.markers.values()].filter((marker) => !marker.written && marker.start.createdAt <= bornBefore);
+      const markers = this.markers.values().filter((marker) => !marker.written && marker.start.createdAt <= bornBefore);
       if (markers.length > 0) {
         await this.repository.insertPending(
           markers.map((marker) => {
