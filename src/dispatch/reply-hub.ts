@@ -34,6 +34,16 @@ export interface ReplyInput {
   readonly dataText: string | undefined;
 }
 
+/**
+ * A pending entry as the map holds it, emptied when the request is forgotten. The map sees one set
+ * and one delete per request, and the backing tables it leaves behind may still point at its
+ * values (platform/slot-list.ts says why that costs so much); an empty holder keeps nothing of the
+ * request alive.
+ */
+interface Holder {
+  entry: PendingReply | undefined;
+}
+
 function sameToken(expected: string, given: string): boolean {
   const left = Buffer.from(expected);
   const right = Buffer.from(given);
@@ -48,7 +58,7 @@ function sameToken(expected: string, given: string): boolean {
  * by a second worker) are refused, so a client never gets a second answer (RELIABILITY F17).
  */
 export class ReplyHub {
-  private readonly pending = new Map<string, PendingReply>();
+  private readonly pending = new Map<string, Holder>();
   private readonly boundTo = new Map<string, SocketKey>();
   private readonly bySocket = new Map<SocketKey, Set<string>>();
 
@@ -62,7 +72,7 @@ export class ReplyHub {
 
   add(entry: PendingReply): void {
     if (this.pending.has(entry.requestId)) throw new Error(`request ${entry.requestId} is already pending`);
-    this.pending.set(entry.requestId, entry);
+    this.pending.set(entry.requestId, { entry });
   }
 
   /** Called when a stream's client left while its worker was still sending: tell that worker to stop. */
@@ -77,7 +87,7 @@ export class ReplyHub {
 
   /** Drops a request and its socket binding; returns the socket it was bound to. */
   private forget(requestId: string): SocketKey | undefined {
-    this.pending.delete(requestId);
+    this.drop(requestId);
     const socket = this.boundTo.get(requestId);
     if (socket === undefined) return undefined;
     this.boundTo.delete(requestId);
@@ -87,8 +97,18 @@ export class ReplyHub {
     return socket;
   }
 
+  /** Removes and returns a pending entry, emptying its holder first. */
+  private drop(requestId: string): PendingReply | undefined {
+    const holder = this.pending.get(requestId);
+    if (!holder) return undefined;
+    const { entry } = holder;
+    holder.entry = undefined;
+    this.pending.delete(requestId);
+    return entry;
+  }
+
   private check(input: ReplyInput, kind: PendingReply['kind']): PendingReply | ReplyVerdict {
-    const entry = this.pending.get(input.requestId);
+    const entry = this.pending.get(input.requestId)?.entry;
     if (entry?.kind !== kind) return 'unknown';
     if (!input.token) return 'unauthorized';
     if (!sameToken(entry.token, input.token)) return 'forbidden';
@@ -128,8 +148,7 @@ export class ReplyHub {
     if (!ids) return;
     this.bySocket.delete(socket);
     for (const requestId of ids) {
-      const entry = this.pending.get(requestId);
-      this.pending.delete(requestId);
+      const entry = this.drop(requestId);
       this.boundTo.delete(requestId);
       if (entry?.kind === 'stream') entry.lost();
     }
