@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { UsageRecorder } from '../../src/gateway/records/recorder.js';
 import { RecordsRepository, type NewRecord } from '../../src/gateway/records/records-repository.js';
 import { chunkSizes } from '../../src/gateway/records/terminal-insert.js';
 import { newRequestId } from '../../src/platform/request-id.js';
@@ -53,6 +54,31 @@ forEachStore((store) => {
       await repository.insertPending([row(id, 'pending')]);
       await repository.insertMany([row(id, 'ok')]);
       expect(await db.selectFrom('records').select('outcome').where('id', '=', id).executeTakeFirst()).toEqual({ outcome: 'ok' });
+    });
+
+    it('a full batch writes whole batches only; the rest waits for the timer or flush(), and flush() during a drain writes it all', async () => {
+      const db = app.app.store.db;
+      const countOf = async (ids: readonly string[]) => (await db.selectFrom('records').select('id').where('id', 'in', ids).execute()).length;
+      const recorder = new UsageRecorder(new RecordsRepository(db), { flushIntervalMs: 60_000, batchSize: 10, maxQueued: 1_000 }, { log: app.app.server.log });
+      try {
+        const first = Array.from({ length: 25 }, () => newRequestId());
+        for (const id of first) recorder.record(row(id, 'ok'));
+        await vi.waitFor(async () => expect(await countOf(first)).toBe(20));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(await countOf(first)).toBe(20);
+        expect(recorder.pending).toBe(5);
+        await recorder.flush();
+        expect(await countOf(first)).toBe(25);
+
+        // flush() while a batch-triggered drain is under way: that drain goes on to the end.
+        const second = Array.from({ length: 13 }, () => newRequestId());
+        for (const id of second) recorder.record(row(id, 'ok'));
+        await recorder.flush();
+        expect(await countOf(second)).toBe(13);
+        expect(recorder.pending).toBe(0);
+      } finally {
+        await recorder.close();
+      }
     });
   });
 });
