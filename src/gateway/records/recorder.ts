@@ -155,7 +155,7 @@ export class UsageRecorder {
         }
         this.owed = Math.max(0, this.owed - batch.length);
       }
-      // Rows dropped from a full queue were owed too.
+      // A full queue drops rows from its head, which may have been owed: they are gone.
       this.owed = Math.min(this.owed, this.queue.length);
       this.failures = 0;
       this.retryAt = 0;
