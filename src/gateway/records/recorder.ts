@@ -25,16 +25,15 @@ export interface PendingStart {
   readonly buildRow: () => NewRecord;
 }
 
-/** What `begin` hands out, to be given back to `record` with the request's terminal row. */
-export interface RecordMarker {
-  readonly slot: number;
-}
-
-interface PendingMarker extends RecordMarker {
+interface PendingMarker {
   readonly start: PendingStart;
   written: boolean;
+  /** Where `markers` holds it. */
   slot: number;
 }
+
+/** What `begin` hands out, to be given back to `record` with the request's terminal row. */
+export type RecordMarker = Readonly<PendingMarker>;
 
 /** A store that keeps failing is retried less and less often, up to this interval. */
 const MAX_BACKOFF_MS = 30_000;
@@ -82,7 +81,7 @@ export class UsageRecorder {
 
   /** The terminal row of a request, with the marker `begin` gave for it (none if it was not called). */
   record(entry: NewRecord, marker?: RecordMarker): void {
-    if (marker) this.markers.remove(marker.slot, marker as PendingMarker);
+    if (marker) this.markers.remove(marker.slot, marker);
     entry.instance_id = this.options.instanceId ?? null;
     if (this.queue.length >= this.settings.maxQueued) {
       // Bounded memory beats an unbounded queue while the store is down; say so loudly.
