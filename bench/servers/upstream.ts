@@ -2,7 +2,7 @@
  * The bench's scripted upstream: a bare node:http server answering OpenAI chat completions at
  * once (non-stream) or as SSE with `--chunks` events `--interval-ms` apart (first one right after
  * the headers), plus the usage chunk when `stream_options.include_usage` asks for it, then
- * `[DONE]`. Every byte is prepared up front so the upstream costs as little CPU as possible
+ * `[DONE]`. Asked for usage, every other chunk carries `"usage": null`, as OpenAI's do. Every byte is prepared up front so the upstream costs as little CPU as possible
  * (it shares the machine with the load generator and the proxy under test).
  *
  * Usage: node --import tsx bench/servers/upstream.ts --port 9001 [--chunks 20] [--interval-ms 50]
@@ -41,15 +41,15 @@ const completion = Buffer.from(
   }),
 );
 const sseEvent = (payload: unknown) => Buffer.from(`data: ${JSON.stringify(payload)}\n\n`);
-const chunkEvents = Array.from({ length: chunkCount }, (_, index) =>
-  sseEvent({
-    id: 'chatcmpl-bench',
-    object: 'chat.completion.chunk',
-    created,
-    model: MODEL,
-    choices: [{ index: 0, delta: index === 0 ? { role: 'assistant', content: 'word ' } : { content: 'word ' }, finish_reason: index === chunkCount - 1 ? 'stop' : null }],
-  }),
-);
+const chunkPayloads = Array.from({ length: chunkCount }, (_, index) => ({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion.chunk',
+  created,
+  model: MODEL,
+  choices: [{ index: 0, delta: index === 0 ? { role: 'assistant', content: 'word ' } : { content: 'word ' }, finish_reason: index === chunkCount - 1 ? 'stop' : null }],
+}));
+const chunkEvents = chunkPayloads.map(sseEvent);
+const chunkEventsWithUsage = chunkPayloads.map((payload) => sseEvent({ ...payload, usage: null }));
 const usageEvent = sseEvent({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created, model: MODEL, choices: [], usage });
 const doneEvent = Buffer.from('data: [DONE]\n\n');
 const models = Buffer.from(JSON.stringify({ object: 'list', data: [{ id: MODEL, object: 'model', owned_by: 'bench' }] }));
@@ -64,9 +64,10 @@ function stream(response: ServerResponse, withUsage: boolean): void {
   let index = 0;
   let timer: NodeJS.Timeout | undefined;
   response.on('close', () => clearTimeout(timer));
+  const events = withUsage ? chunkEventsWithUsage : chunkEvents;
   const next = () => {
     if (response.destroyed) return;
-    response.write(chunkEvents[index]);
+    response.write(events[index]);
     index++;
     if (index < chunkCount) {
       timer = setTimeout(next, intervalMs);
