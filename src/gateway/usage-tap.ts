@@ -55,12 +55,6 @@ export function parseJson(text: string): Record<string, unknown> | undefined {
   }
 }
 
-function isUsageOnlyChunk(data: string): boolean {
-  if (!data.includes('"usage"')) return false;
-  const json = parseJson(data);
-  return Array.isArray(json?.['choices']) && (json['choices'] as unknown[]).length === 0 && readUsage(json['usage']) !== undefined;
-}
-
 /**
  * Watches SSE bytes on their way to the client (plain bodies go through PlainTap): learns token usage and the response text
  * for the record without re-serialising anything (bytes out = bytes in, except the usage-only
@@ -111,16 +105,22 @@ export class UsageTap extends Transform {
     for (let match = BOUNDARY.exec(text); match; match = BOUNDARY.exec(text)) {
       const end = scanFrom + match.index + match[0].length;
       const raw = this.pending.subarray(start, end);
-      const events = this.parser.push(raw);
-      this.observe(events);
-      if (!this.options.stripUsageChunk || !events.some((event) => isUsageOnlyChunk(event.data))) this.push(raw);
+      const sawUsageOnlyChunk = this.observe(this.parser.push(raw));
+      if (!this.options.stripUsageChunk || !sawUsageOnlyChunk) this.push(raw);
       start = end;
     }
     this.pending = this.pending.subarray(start);
     if (this.pending.length > MAX_EVENT_BYTES) throw new SseLineTooLongError(MAX_EVENT_BYTES);
   }
 
-  private observe(events: readonly SseEvent[]): void {
+  /**
+   * Learns usage and text from the events; true when one of them is a usage-only chunk (no
+   * choices, a usage block), the one we strip when we asked for it. Each event is parsed once:
+   * with `include_usage` OpenAI puts `"usage": null` in every chunk, so a separate check by
+   * parsing again cost a second JSON.parse per event (BENCHMARKS.md, gateway section).
+   */
+  private observe(events: readonly SseEvent[]): boolean {
+    let sawUsageOnlyChunk = false;
     for (const event of events) {
       if (event.data === '[DONE]') {
         this.sawDone = true;
@@ -129,14 +129,17 @@ export class UsageTap extends Transform {
       if (!event.data.startsWith('{')) continue;
       const json = parseJson(event.data);
       if (!json) continue;
-      this.usage = readUsage(json['usage']) ?? this.usage;
-      const choice = (json['choices'] as { delta?: { content?: unknown } }[] | undefined)?.[0];
-      const content = choice?.delta?.content;
+      const usage = readUsage(json['usage']);
+      if (usage) this.usage = usage;
+      const choices = json['choices'];
+      if (usage && Array.isArray(choices) && choices.length === 0) sawUsageOnlyChunk = true;
+      const content = (choices as { delta?: { content?: unknown } }[] | undefined)?.[0]?.delta?.content;
       if (typeof content === 'string' && content !== '') {
         this.contentEvents++;
         this.capture(content);
       }
     }
+    return sawUsageOnlyChunk;
   }
 
   private capture(content: string): void {

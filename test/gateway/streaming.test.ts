@@ -127,6 +127,16 @@ describe('streams after the first byte (RELIABILITY F6–F8, F12)', () => {
     expect(await waitForRecord(app, 'usage-kept')).toMatchObject({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 });
   });
 
+  it('strips only the usage-only chunk when every chunk carries "usage": null (OpenAI with include_usage)', async () => {
+    const content = [...events(2)].map((event) => ({ ...event, usage: null }));
+    upstream.enqueue({ kind: 'sse', events: [...content, usageChunk(6, 3)] });
+    const response = await postChat(app, { stream: true }, { requestId: 'usage-null' });
+    const { events: received } = await readSse(response);
+    // Every content chunk reaches the client as the upstream sent it; only the chunk we asked for is gone.
+    expect(received.map((event) => event.data)).toEqual([...content.map((event) => JSON.stringify(event)), '[DONE]']);
+    expect(await waitForRecord(app, 'usage-null')).toMatchObject({ prompt_tokens: 6, completion_tokens: 3, total_tokens: 9, response: 'w0 w1 ', usage_estimated: 0 });
+  });
+
   it('bounds a non-stream exchange by the total deadline', async () => {
     upstream.enqueue({
       kind: 'handler',
