@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { NewRecord } from './records/records-repository.js';
 import type { Principal } from './target.js';
-import type { BodyTap } from './exchange.js';
+import type { BodyTap } from './body-tap.js';
 
 /** Facts known when a request starts, shared by every record it may produce. */
 export interface RecordContext {

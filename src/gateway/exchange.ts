@@ -11,12 +11,10 @@ import { shuttingDownError, type EndReason, type LiveExchanges } from './live-ex
 import type { RecordMarker, UsageRecorder } from './records/recorder.js';
 import { clientHeaders, credentialsOf } from './response-hygiene.js';
 import type { Router } from './router.js';
-import type { BodySource, ForwardCall, Principal, Target } from './target.js';
+import type { ForwardCall, Principal, Target } from './target.js';
+import type { BodyTap } from './body-tap.js';
 import { PlainTap } from './plain-tap.js';
 import { UsageTap } from './usage-tap.js';
-
-/** The body on its way to the client: a Transform for SSE, a lighter tap for a plain body. */
-export type BodyTap = UsageTap | PlainTap;
 
 export interface ExchangeDeps {
   readonly config: Config['gateway'];
@@ -225,13 +223,12 @@ class Exchange implements StartedExchange, ExchangeState {
       this.body = new PlainTap(response.body, { secrets, maxCaptureChars: MAX_CAPTURE_CHARS, maxJsonBytes }, done);
       return;
     }
-    const tap = new UsageTap({
+    const options = {
       stripUsageChunk: call.streamUsageBody !== undefined,
       expectDone: response.status < 400 && USAGE_PATHS.has(path) && result.target.kind === 'upstream',
       maxCaptureChars: MAX_CAPTURE_CHARS,
-    });
-    this.body = tap;
-    pipeTap(response.body, tap, done);
+    };
+    this.body = new UsageTap(response.body, options, done);
   }
 
   private bodyDone(error?: Error | null): void {
@@ -271,42 +268,6 @@ class Exchange implements StartedExchange, ExchangeState {
   private record(end: RecordOutcome): void {
     this.deps.recorder.record(buildRecord(this.deps.config.records, this.context, end), this.marker);
   }
-}
-
-/**
- * `source.pipe(tap)` with pipeline()'s error and premature-close semantics. pipeline() allocates an
- * AbortController per call and aborts it when done, building a DOMException with a stack trace;
- * on this path that was ~17 % of the CPU per request (BENCHMARKS.md, gateway section). pipe()
- * itself sets up ten listeners and closures per call; the three below are all this needs: data
- * with back-pressure, and the end (errors and early close are handled above them).
- */
-function pipeTap(source: BodySource, tap: UsageTap, done: (error?: Error | null) => void): void {
-  let called = false;
-  const finish = (error?: Error | null) => {
-    if (called) return;
-    called = true;
-    done(error);
-  };
-  source.on('error', (error) => {
-    tap.destroy(error);
-    finish(error);
-  });
-  tap.on('error', (error) => {
-    source.destroy();
-    finish(error);
-  });
-  tap.once('finish', () => finish());
-  tap.once('close', () => {
-    if (tap.writableFinished) return;
-    source.destroy();
-    finish(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
-  });
-  source.on('data', (chunk: Buffer) => {
-    if (tap.destroyed) return;
-    if (!tap.write(chunk)) source.pause();
-  });
-  tap.on('drain', () => source.resume());
-  source.once('end', () => tap.end());
 }
 
 /** The error a client gets when nothing was sent yet, by what ended the exchange. */

@@ -1,7 +1,6 @@
 import type { Gateway, GatewayRequest } from './gateway.js';
 import { startExchange, type ExchangeDeps } from './exchange.js';
 import type { ModelCatalog } from './model-catalog.js';
-import { PlainTap } from './plain-tap.js';
 import type { TargetResponse } from './target.js';
 
 /** The in-process Gateway: the same exchange as /v1, without an HTTP hop back to ourselves. */
@@ -25,9 +24,8 @@ export class InProcessGateway implements Gateway {
       },
       request.signal,
     );
-    // In-process callers read the body as a stream; a plain body's tap is not one.
-    const stream = exchange.body instanceof PlainTap ? exchange.body.toReadable() : exchange.body;
-    return { status: exchange.status, headers: exchange.headers, body: stream };
+    // In-process callers read the body as a stream; the tap is not one.
+    return { status: exchange.status, headers: exchange.headers, body: exchange.body.toReadable() };
   }
 
   listModels(): Promise<string[]> {

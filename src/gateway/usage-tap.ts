@@ -1,5 +1,6 @@
-import { Transform, type TransformCallback } from 'node:stream';
 import { SseLineTooLongError, SseParser, type SseEvent } from '../platform/sse.js';
+import { BodyTap } from './body-tap.js';
+import type { BodySource } from './target.js';
 
 export interface Usage {
   readonly promptTokens: number;
@@ -61,38 +62,33 @@ export function parseJson(text: string): Record<string, unknown> | undefined {
  * chunk we added ourselves). SSE output is released per whole event, so a stream that breaks
  * mid-event never leaves half an event in front of the error event that ends it (R1).
  */
-export class UsageTap extends Transform {
-  usage: Usage | undefined;
-  text = '';
+export class UsageTap extends BodyTap {
   sawDone = false;
-  /** Set when the upstream ended an SSE stream without `[DONE]`. */
   endedEarly = false;
-  /** SSE events with non-empty content: the token estimate when no usage block arrives (R4). */
   contentEvents = 0;
   private readonly parser = new SseParser();
   private pending: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly options: UsageTapOptions) {
-    super();
+  constructor(
+    source: BodySource,
+    private readonly options: UsageTapOptions,
+    done: (error?: Error) => void,
+  ) {
+    super(source, done);
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      this.releaseWholeEvents(chunk);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+  protected take(chunk: Buffer): void {
+    this.releaseWholeEvents(chunk);
   }
 
-  override _flush(callback: TransformCallback): void {
+  protected takeEnd(): void {
     const tail = this.pending;
+    this.pending = Buffer.alloc(0);
     this.observe(this.parser.push(tail));
     this.observe(this.parser.end());
     if (this.options.expectDone && !this.sawDone) this.endedEarly = true;
     // An unfinished last event is passed on byte-exact, unless an error event follows it.
-    else if (tail.length > 0) this.push(tail);
-    callback();
+    else if (tail.length > 0) this.emit('data', tail);
   }
 
   private releaseWholeEvents(chunk: Buffer): void {
@@ -101,12 +97,18 @@ export class UsageTap extends Transform {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const text = this.pending.toString('latin1', scanFrom);
     let start = 0;
-    BOUNDARY.lastIndex = 0;
-    for (let match = BOUNDARY.exec(text); match; match = BOUNDARY.exec(text)) {
-      const end = scanFrom + match.index + match[0].length;
+    for (let searchFrom = 0; ; ) {
+      // Set before every search: a `data` listener may run another tap's scan with the same regex.
+      BOUNDARY.lastIndex = searchFrom;
+      const match = BOUNDARY.exec(text);
+      if (!match) break;
+      searchFrom = match.index + match[0].length;
+      const end = scanFrom + searchFrom;
       const raw = this.pending.subarray(start, end);
       const sawUsageOnlyChunk = this.observe(this.parser.push(raw));
-      if (!this.options.stripUsageChunk || !sawUsageOnlyChunk) this.push(raw);
+      if (!this.options.stripUsageChunk || !sawUsageOnlyChunk) this.emit('data', raw);
+      // The consumer may destroy the tap from inside its `data` listener.
+      if (this.destroyed) return;
       start = end;
     }
     this.pending = this.pending.subarray(start);
