@@ -24,6 +24,10 @@ export class SseLineTooLongError extends Error {
 }
 
 const DEFAULT_MAX_LINE = 4 * 1024 * 1024;
+const LF = 0x0a;
+const CR = 0x0d;
+/** `data: `, the prefix of the one-line event the fast path reads. */
+const DATA_PREFIX = Buffer.from('data: ');
 
 /**
  * Incremental SSE parser: feed it byte chunks split anywhere (inside UTF-8 sequences, between
@@ -37,24 +41,47 @@ export class SseParser {
   private data: string[] = [];
   private eventName = '';
   private lastId: string | undefined;
+  /** The last bytes pushed may have ended inside a UTF-8 sequence the decoder still holds. */
+  private mayHoldBytes = false;
 
   constructor(options: SseParserOptions = {}) {
     this.maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE;
   }
 
   push(chunk: Uint8Array | string): SseEvent[] {
-    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
-    return this.consume(text);
+    if (typeof chunk === 'string') return this.consume(chunk);
+    const single = this.singleDataEvent(chunk);
+    if (single) return [single];
+    this.mayHoldBytes = chunk.length > 0 && (chunk[chunk.length - 1] ?? 0) >= 0x80;
+    return this.consume(this.decoder.decode(chunk, { stream: true }));
   }
 
   /** Flushes a final event that was not followed by a blank line (a cut stream yields nothing). */
   end(): SseEvent[] {
+    this.mayHoldBytes = false;
     const events = this.consume(this.decoder.decode());
     if (this.buffer.length > 0) {
       this.line(this.buffer, events);
       this.buffer = '';
     }
     return events;
+  }
+
+  /**
+   * One whole `data: <line>` event and its blank line, pushed while nothing is pending: nearly
+   * every event of an LLM stream, read without the walk over each character (0.17 instead of
+   * 0.9 µs for a 200-byte chunk alone; BENCHMARKS.md, gateway section). The result is the walk's
+   * own: same decoder, the same single leading space dropped, the last id attached.
+   */
+  private singleDataEvent(chunk: Uint8Array): SseEvent | undefined {
+    const end = chunk.length - 2;
+    if (end < DATA_PREFIX.length || chunk[end] !== LF || chunk[end + 1] !== LF) return undefined;
+    if (this.buffer !== '' || this.pendingCR || this.data.length > 0 || this.eventName !== '' || this.mayHoldBytes) return undefined;
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (bytes.compare(DATA_PREFIX, 0, DATA_PREFIX.length, 0, DATA_PREFIX.length) !== 0) return undefined;
+    if (bytes.indexOf(LF, DATA_PREFIX.length) !== end || bytes.indexOf(CR) !== -1) return undefined;
+    const data = this.decoder.decode(bytes.subarray(DATA_PREFIX.length, end));
+    return this.lastId === undefined ? { event: 'message', data } : { event: 'message', data, id: this.lastId };
   }
 
   private consume(text: string): SseEvent[] {

@@ -40,6 +40,27 @@ describe('SseParser', () => {
     );
   });
 
+  it('gives what the walk over each character gives when events arrive whole, as a tap pushes them (property)', () => {
+    const line = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 30 }).map((text) => `data: ${text.replace(/[\r\n]/g, ' ')}`),
+      fc.string({ unit: 'binary', maxLength: 12 }).map((text) => `data:${text.replace(/[\r\n]/g, ' ')}`),
+      fc.constantFrom('id: 9', 'event: delta', ': keep-alive', 'data', 'retry: 5'),
+    );
+    // Each block may come after stray bytes (possibly half a UTF-8 sequence), as a broken upstream may send.
+    const newline = fc.constantFrom('\n', '\r\n', '\r');
+    const block = fc.record({ stray: fc.uint8Array({ maxLength: 2 }), lines: fc.array(fc.tuple(line, newline), { minLength: 1, maxLength: 3 }), end: newline });
+    fc.assert(
+      fc.property(fc.array(block, { maxLength: 8 }), (blocks) => {
+        // One piece per block and one per run of stray bytes: whole events, and events right after a cut sequence.
+        const pieces = blocks.flatMap(({ stray, lines, end }) => [Buffer.from(stray), Buffer.from(lines.map(([entry, eol]) => entry + eol).join('') + end)]);
+        const reference = new SseParser();
+        const expected = [...reference.push(new TextDecoder().decode(Buffer.concat(pieces))), ...reference.end()];
+        expect(parseAll(pieces)).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('never throws on random bytes (property)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(), { maxLength: 6 }), (bytes, cuts) => {
