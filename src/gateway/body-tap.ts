@@ -4,13 +4,13 @@ import type { BodySource } from './target.js';
 import type { Usage } from './usage-tap.js';
 
 /**
- * A target's response body on its way to the client, watched for the record (usage, text)
- * without a Transform stream: a Transform costs a readable and a writable state, a write request
- * and a tick per chunk, and three ticks to end (BENCHMARKS.md, gateway section, sessions 7 and
- * 10). Emits `data`, `end` and `error` like a flowing Readable; the
- * source starts flowing once the first listener is attached, and pause/resume reach it directly.
- * `done` is told once, when the body ended, failed or was destroyed, before the consumer hears
- * of it. Subclasses say what a chunk and the end mean (PlainTap, UsageTap).
+ * A target's response body on its way to the client, watched for the record (usage, text). An
+ * EventEmitter rather than a Transform: a Transform adds a writable and a readable queue, a write
+ * request and a tick per chunk; for SSE its own frames were ~1.3 µs of each event's CPU
+ * (BENCHMARKS.md, gateway section, session 10). Emits `data`, `end` and `error` like a flowing
+ * Readable; the source starts flowing once the first listener is attached, and pause/resume reach
+ * it directly. `done` is told once, when the body ended, failed or was destroyed, before the
+ * consumer hears of it. Subclasses say what a chunk and the end mean (PlainTap, UsageTap).
  */
 export abstract class BodyTap extends EventEmitter {
   usage: Usage | undefined;
