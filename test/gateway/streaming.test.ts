@@ -137,6 +137,26 @@ describe('streams after the first byte (RELIABILITY F6–F8, F12)', () => {
     expect(await waitForRecord(app, 'usage-null')).toMatchObject({ prompt_tokens: 6, completion_tokens: 3, total_tokens: 9, response: 'w0 w1 ', usage_estimated: 0 });
   });
 
+  it("sends a stream's status and headers before its first event when the upstream has none yet", async () => {
+    let sendFirst!: () => void;
+    const firstMayGo = new Promise<void>((resolve) => (sendFirst = resolve));
+    upstream.enqueue({
+      kind: 'handler',
+      handle: (_request, response) => {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.flushHeaders();
+        void firstMayGo.then(() => response.end(`data: ${JSON.stringify(chunk('late'))}\n\ndata: [DONE]\n\n`));
+      },
+    });
+    // fetch resolves on the head alone: the upstream sends nothing more until we say so.
+    const response = await postChat(app, { stream: true }, { requestId: 'head-first' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    sendFirst();
+    const { events: received } = await readSse(response);
+    expect(received.map((event) => event.data)).toEqual([JSON.stringify(chunk('late')), '[DONE]']);
+  });
+
   it('bounds a non-stream exchange by the total deadline', async () => {
     upstream.enqueue({
       kind: 'handler',
