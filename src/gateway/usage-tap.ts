@@ -63,7 +63,7 @@ export function parseJson(text: string): Record<string, unknown> | undefined {
  * mid-event never leaves half an event in front of the error event that ends it (R1).
  */
 export class UsageTap extends BodyTap {
-  sawDone = false;
+  private sawDone = false;
   endedEarly = false;
   contentEvents = 0;
   private readonly parser = new SseParser();
@@ -77,10 +77,6 @@ export class UsageTap extends BodyTap {
     super(source, done);
   }
 
-  protected take(chunk: Buffer): void {
-    this.releaseWholeEvents(chunk);
-  }
-
   protected takeEnd(): void {
     const tail = this.pending;
     this.pending = Buffer.alloc(0);
@@ -91,7 +87,8 @@ export class UsageTap extends BodyTap {
     else if (tail.length > 0) this.emit('data', tail);
   }
 
-  private releaseWholeEvents(chunk: Buffer): void {
+  /** Passes on every whole event the chunk completes; the rest waits for the next chunk. */
+  protected take(chunk: Buffer): void {
     // What was held back has no boundary yet; only its last 3 bytes can start one with the new chunk.
     const scanFrom = Math.max(0, this.pending.length - 3);
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
