@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { SwitchboardError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectName } from './dialect.js';
+import { OwnSchemaPostgresDialect } from './own-schema-introspector.js';
 
 /** An open store: the Kysely handle plus the raw driver for the few features Kysely cannot express. */
 export interface Store {
@@ -81,6 +82,7 @@ async function openPostgres(url: string, poolMax: number): Promise<Store> {
     await pool.end().catch(() => undefined);
     throw new SwitchboardError('upstream_unavailable', `cannot connect to PostgreSQL: ${(error as Error).message}`, { cause: error });
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // Introspection (the migrator's table lookups) sees only our schema of a shared server.
+  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   return { db, dialect: 'postgres', pgPool: pool, close: () => db.destroy() };
 }

@@ -1,7 +1,7 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/database.js';
+import { openStore } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { createPostgresSchema } from '../support/stores.js';
 import { requireService } from '../support/services.js';
@@ -30,13 +30,13 @@ describe.skipIf(!postgres.available)('migrations on a PostgreSQL shared with oth
     try {
       for (let instance = 0; instance < 12; instance++) {
         const own = await createPostgresSchema();
-        const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: own.url, max: 2 }) }) });
+        const store = await openStore({ url: own.url, poolMax: 2, sqlitePath: ':memory:' });
         try {
-          await migrateToLatest(db);
-          const { rows } = await sql<{ ok: boolean }>`select to_regclass('records') is not null as ok`.execute(db);
+          await migrateToLatest(store.db);
+          const { rows } = await sql<{ ok: boolean }>`select to_regclass('records') is not null as ok`.execute(store.db);
           expect(rows[0]?.ok).toBe(true);
         } finally {
-          await db.destroy();
+          await store.close();
           await own.drop();
         }
       }
@@ -45,4 +45,29 @@ describe.skipIf(!postgres.available)('migrations on a PostgreSQL shared with oth
       await churn;
     }
   }, 120_000);
+
+  it("lists only its own schema's tables, with their columns, whatever else the server holds", async () => {
+    const other = await busySchema();
+    const own = await createPostgresSchema();
+    const store = await openStore({ url: own.url, poolMax: 2, sqlitePath: ':memory:' });
+    try {
+      await migrateToLatest(store.db);
+      const tables = await store.db.introspection.getTables();
+      const names = tables.map((table) => table.name);
+      expect(names).toContain('records');
+      expect(names).not.toContain('t0');
+      expect(names).not.toContain('kysely_migration');
+      const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db);
+      expect(new Set(tables.map((table) => table.schema))).toEqual(new Set([rows[0]?.schema]));
+      const withInternal = await store.db.introspection.getTables({ withInternalKyselyTables: true });
+      expect(withInternal.map((table) => table.name)).toContain('kysely_migration');
+      const upstreamTable = tables.find((table) => table.name === 'openai_upstreams');
+      const id = upstreamTable?.columns.find((column) => column.name === 'id');
+      expect(id).toMatchObject({ isAutoIncrementing: true, isNullable: false, hasDefaultValue: true });
+    } finally {
+      await store.close();
+      await own.drop();
+      await other.drop();
+    }
+  });
 });
