@@ -132,6 +132,13 @@ function verdicts(input: GatewayReportInput, direct: readonly TargetRound[]): st
   const addedMinimal = combine(minimal, p50, direct);
   const ratio = addedSwitchboard / addedMinimal;
   const latencyOk = addedSwitchboard <= 1.5 * addedMinimal;
+  // The same ratio round by round: how far the host's drift moves it (the verdict is on the medians).
+  const roundRatios = switchboard.map((round, index) => {
+    const base = direct[index];
+    const other = minimal[index];
+    return base && other ? (p50(round)! - p50(base)!) / (p50(other)! - p50(base)!) : NaN;
+  });
+  const roundsLine = roundRatios.length > 1 ? ` Round by round: ${roundRatios.map((value) => `${value.toFixed(2)}×`).join(', ')}.` : '';
   const gapDelta = combine(switchboard, gap50, direct);
   // Batching would show as most gaps collapsing to ~0 and the rest doubling. A busy machine also
   // delays a few chunks into one read, through any proxy alike, so the bar is the minimal proxy's share + 1 point.
@@ -145,7 +152,7 @@ function verdicts(input: GatewayReportInput, direct: readonly TargetRound[]): st
     ? ` At a fixed ${input.settings.lightRate ?? 0} req/s (no queueing) the same comparison is ${signedMs(lightSwitchboard)} ms vs ${signedMs(lightMinimal)} ms (ratio ${(lightSwitchboard / lightMinimal).toFixed(2)}×).`
     : '';
   return [
-    `- **Added p50 latency within 1.5× of the minimal proxy:** ${latencyOk ? 'met' : 'NOT met'} — at ${input.settings.connections} connections Switchboard adds ${signedMs(addedSwitchboard)} ms, the minimal proxy ${signedMs(addedMinimal)} ms (ratio ${Number.isFinite(ratio) ? ratio.toFixed(2) : '—'}×).${lightLine}`,
+    `- **Added p50 latency within 1.5× of the minimal proxy:** ${latencyOk ? 'met' : 'NOT met'} — at ${input.settings.connections} connections Switchboard adds ${signedMs(addedSwitchboard)} ms, the minimal proxy ${signedMs(addedMinimal)} ms (ratio ${Number.isFinite(ratio) ? ratio.toFixed(2) : '—'}×).${roundsLine}${lightLine}`,
     `- **Streaming chunks flushed with no added batching:** ${streamOk ? 'met' : 'NOT met'} — with the upstream sending a chunk every ${input.settings.intervalMs} ms, the client sees gaps of ${ms(combine(switchboard, gap50))} ms p50 / ${ms(combine(switchboard, gap99))} ms p99 through Switchboard vs ${ms(combine(direct, gap50))} / ${ms(combine(direct, gap99))} ms direct; gaps under ${input.settings.intervalMs / 2} ms (chunks batched together): ${shareSwitchboard.toFixed(2)} % through Switchboard, ${shareMinimal.toFixed(2)} % through the minimal proxy, ${coalescedShare(direct).toFixed(2)} % direct.`,
   ];
 }

@@ -39,6 +39,12 @@ function settingsFrom(options: BenchOptions): LoadSettings & { rounds: number } 
   };
 }
 
+/** `items` started at index `by` (mod length), wrapping around. */
+function rotated<T>(items: readonly T[], by: number): T[] {
+  const start = by % items.length;
+  return [...items.slice(start), ...items.slice(0, start)];
+}
+
 /** One request of each kind per target before measuring: a broken setup fails loudly, not as a slow run. */
 async function checkTarget(target: LoadTarget): Promise<void> {
   for (const body of [CHAT_BODY, STREAM_BODY]) {
@@ -94,7 +100,9 @@ async function runGateway(options: BenchOptions): Promise<MarkdownSection> {
     const results = new Map<string, TargetRound[]>(targets.map((target) => [target.label, []]));
     for (let round = 1; round <= settings.rounds; round++) {
       options.log(`-- round ${round}/${settings.rounds}`);
-      for (const target of targets) results.get(target.label)!.push(await measureTarget(target, settings, options.log));
+      // The order turns each round (D M S, M S D, S D M, …): the host's speed drifts within minutes,
+      // and a fixed order would give one target the same slot of every round.
+      for (const target of rotated(targets, round - 1)) results.get(target.label)!.push(await measureTarget(target, settings, options.log));
     }
     const memory: MemoryFigures[] = [minimal, switchboard].map((server, index) => {
       const label = index === 0 ? MINIMAL : SWITCHBOARD;
