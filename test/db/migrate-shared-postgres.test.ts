@@ -2,9 +2,10 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/db/connect.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import { firstNamedSchema, migrateToLatest } from '../../src/db/migrate.js';
+import { randomBytes } from 'node:crypto';
 import { createPostgresSchema } from '../support/stores.js';
-import { requireService } from '../support/services.js';
+import { POSTGRES_URL, requireService } from '../support/services.js';
 
 const postgres = await requireService('postgres');
 
@@ -69,5 +70,33 @@ describe.skipIf(!postgres.available)('migrations on a PostgreSQL shared with oth
       await own.drop();
       await other.drop();
     }
+  });
+
+  it('creates the schema its search_path names when it does not exist yet, and keeps every table there', async () => {
+    const schema = `sb_new_${randomBytes(4).toString('hex')}`;
+    const store = await openStore({ url: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, poolMax: 2, sqlitePath: ':memory:' });
+    try {
+      await migrateToLatest(store.db);
+      const { rows } = await sql<{ schema: string; tables: number }>`
+        select current_schema() as schema, (select count(*) from pg_tables where schemaname = ${schema})::int as tables`.execute(store.db);
+      expect(rows[0]?.schema).toBe(schema);
+      expect(rows[0]?.tables).toBeGreaterThan(5);
+      // A second start finds its migrations done.
+      await migrateToLatest(store.db);
+    } finally {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db);
+      await store.close();
+    }
+  });
+});
+
+describe('the schema a search_path names', () => {
+  it('skips "$user", unquotes quoted names and folds unquoted ones as PostgreSQL does', () => {
+    expect(firstNamedSchema('"$user", public')).toBe('public');
+    expect(firstNamedSchema('Team_A')).toBe('team_a');
+    expect(firstNamedSchema('"$user", "My ""App""", public')).toBe('My "App"');
+    expect(firstNamedSchema('  a ,b')).toBe('a');
+    expect(firstNamedSchema('"$user"')).toBeUndefined();
+    expect(firstNamedSchema('')).toBeUndefined();
   });
 });
