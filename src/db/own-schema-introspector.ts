@@ -26,8 +26,8 @@ interface ColumnRow {
 }
 
 /**
- * Lists the tables of the connection's own schema (`current_schema()`, i.e. the first entry of
- * its search_path) and nothing else. Kysely's PostgresIntrospector lists every table of every
+ * Lists the tables of the connection's own schema (`current_schema()`, the first schema of its
+ * search_path that exists) and nothing else. Kysely's PostgresIntrospector lists every table of every
  * schema and resolves each by name as it goes (`has_schema_privilege`, `pg_get_serial_sequence`);
  * on a PostgreSQL shared by several Switchboards, a schema another instance drops meanwhile failed
  * our migrations with 42P01 or 3F000. Here every join is by OID and other schemas are not read.
