@@ -80,5 +80,28 @@ forEachStore((store) => {
         await recorder.close();
       }
     });
+
+    it('more requests in flight than one statement can carry (SQLite: 32,766 parameters) all get their pending marker, then their terminal row', async () => {
+      const db = app.app.store.db;
+      const recorder = new UsageRecorder(new RecordsRepository(db), { flushIntervalMs: 60_000, batchSize: 500, maxQueued: 10_000 }, { log: app.app.server.log });
+      try {
+        // 3,100 rows of 22 columns: past SQLite's limit and PostgreSQL's 65,535 alike.
+        const ids = Array.from({ length: 3_100 }, () => newRequestId());
+        const startedAt = Date.now() - 120_000;
+        const markers = ids.map((id) => recorder.begin({ id, createdAt: startedAt, buildRow: () => ({ ...row(id, 'pending'), created_at: startedAt }) }));
+        await recorder.flush();
+        const outcomes = async () => {
+          const stored = await db.selectFrom('records').select(['outcome', db.fn.countAll<number>().as('count')]).where('created_at', '=', startedAt).groupBy('outcome').execute();
+          return Object.fromEntries(stored.map((entry) => [entry.outcome, entry.count]));
+        };
+        expect(await outcomes()).toEqual({ pending: 3_100 });
+        ids.forEach((id, index) => recorder.record({ ...row(id, 'ok'), created_at: startedAt }, markers[index]));
+        await recorder.flush();
+        expect(await outcomes()).toEqual({ ok: 3_100 });
+        expect(recorder.inFlight).toBe(0);
+      } finally {
+        await recorder.close();
+      }
+    });
   });
 });

@@ -6,6 +6,9 @@ import { TerminalInsert } from './terminal-insert.js';
 export type RecordRow = Selectable<RecordTable>;
 export type NewRecord = Insertable<RecordTable>;
 
+/** Marker rows per statement: 22 columns each, well inside both databases' parameter limits. */
+const PENDING_ROWS_PER_STATEMENT = 500;
+
 /** The first row per id: a client may reuse an x-request-id, and one statement must not touch a row twice. */
 function firstPerId(rows: readonly NewRecord[]): NewRecord[] {
   const seen = new Set<string>();
@@ -30,10 +33,23 @@ export class RecordsRepository {
     await this.writer.transaction().execute((transaction) => this.terminalInsert.run(transaction, unique));
   }
 
-  /** `pending` markers of requests still in flight at a flush (RELIABILITY F20). */
+  /**
+   * `pending` markers of requests still in flight at a flush (RELIABILITY F20): one per long
+   * request, so thousands at once under streaming traffic. One statement of them all went past
+   * SQLite's 32,766 parameters at ~1,500 rows (PostgreSQL's 65,535 at ~3,000), failing every flush,
+   * terminal rows included, for as long as that many requests stayed in flight.
+   */
   async insertPending(rows: readonly NewRecord[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.writer.insertInto('records').values(firstPerId(rows)).onConflict((conflict) => conflict.column('id').doNothing()).execute();
+    const unique = firstPerId(rows);
+    if (unique.length === 0) return;
+    const write = async (db: Kysely<Database>) => {
+      for (let start = 0; start < unique.length; start += PENDING_ROWS_PER_STATEMENT) {
+        const chunk = unique.slice(start, start + PENDING_ROWS_PER_STATEMENT);
+        await db.insertInto('records').values(chunk).onConflict((conflict) => conflict.column('id').doNothing()).execute();
+      }
+    };
+    if (unique.length <= PENDING_ROWS_PER_STATEMENT) return write(this.writer);
+    await this.writer.transaction().execute(write);
   }
 
   /** Newest first ([REC] SEEDS-SPEC §2.6: the seed ordered by random UUID). */
