@@ -22,8 +22,13 @@ function fieldsOf(body: unknown): Record<string, unknown> | undefined {
   return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
 }
 
+/** NUL ends a C string (bcrypt would hash a password only up to it) and PostgreSQL refuses it in text. */
+function hasNul(text: string): boolean {
+  return text.includes('\0');
+}
+
 function nonEmptyString(value: unknown, maxChars: number): string | undefined {
-  return typeof value === 'string' && value.length > 0 && value.length <= maxChars ? value : undefined;
+  return typeof value === 'string' && value.length > 0 && value.length <= maxChars && !hasNul(value) ? value : undefined;
 }
 
 /** `{"username","password"}`, both required and non-empty (seed: 400 `Invalid input`). */
@@ -52,6 +57,7 @@ export function readChatMessage(body: unknown, maxChars: number): string {
   const message = fieldsOf(body)?.['message'];
   if (typeof message !== 'string' || message === '') throw badRequest(CHAT_MESSAGES.invalidRequestBody);
   if (message.length > maxChars) throw badRequest(`message is too long (at most ${maxChars} characters)`);
+  if (hasNul(message)) throw badRequest('message must not contain NUL characters');
   return message;
 }
 

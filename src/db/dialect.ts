@@ -28,3 +28,24 @@ export function nowMs(db: Kysely<unknown>) {
     ? sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`
     : sql<number>`cast(unixepoch('subsec') * 1000 as integer)`;
 }
+
+/**
+ * Text as both databases store it alike: PostgreSQL refuses NUL in text ("invalid byte sequence",
+ * 22021) where SQLite keeps it, so a NUL that reaches storage from outside (an upstream's answer)
+ * becomes U+FFFD on either. The chat API refuses a client's NUL before it gets here; records
+ * keep what passed through the gateway, NUL replaced.
+ */
+export function storableText(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
+}
+
+/** `storableText` over every text value of rows about to be inserted (changed in place). */
+export function makeTextStorable(rows: readonly object[]): void {
+  for (const row of rows) {
+    const record = row as Record<string, unknown>;
+    for (const column in record) {
+      const value = record[column];
+      if (typeof value === 'string') record[column] = storableText(value);
+    }
+  }
+}

@@ -250,6 +250,32 @@ forEachStore((store) => {
         }
       });
 
+      it('stores an answer holding a NUL character (PostgreSQL refuses NUL in text) with U+FFFD in its place', async () => {
+        const user = await newUser(app);
+        const { conversation_id: id } = await newConversation(app, user.token);
+        upstream.enqueue({ kind: 'sse', events: tokenStream(['a\u0000', 'b']) });
+        const reply = await chat(app, { token: user.token, id, message: 'question' });
+        expect(reply.blocks.at(-1)).toEqual({ event: 'full_response', data: 'a\u0000b' });
+        const rows = await waitFor(async () => {
+          const stored = await rowsOf(id);
+          return stored.length === 3 ? stored : undefined;
+        }, 'the answer row');
+        expect(rows.map((row) => row.content)).toEqual([SYSTEM_PROMPT, 'question', 'a\ufffdb']);
+      });
+
+      it('refuses a question, a title, a user name or a password holding a NUL character with 400, storing nothing', async () => {
+        const user = await newUser(app);
+        const { conversation_id: id } = await newConversation(app, user.token);
+        const reply = await api(app, { method: 'POST', path: `/api/chat/${id}`, token: user.token, body: { message: 'a\u0000b' } });
+        expect(reply).toMatchObject({ status: 400, body: { error: 'message must not contain NUL characters' } });
+        const created = await api(app, { path: '/api/conversations/create', token: user.token, body: { title: 't\u0000', model: 'gpt-test' } });
+        expect(created).toMatchObject({ status: 400, body: { error: 'Invalid request' } });
+        for (const credentials of [{ username: 'nul\u0000name', password: 'a-password' }, { username: `nul-${id}`, password: 'pass\u0000word' }]) {
+          expect(await api(app, { path: '/api/users/register', body: credentials })).toMatchObject({ status: 400, body: { error: 'Invalid input' } });
+        }
+        expect((await rowsOf(id)).map((row) => row.role)).toEqual(['system']);
+      });
+
       it('validates the id before the body, then the body (seed order and texts)', async () => {
         const user = await newUser(app);
         const { conversation_id: id } = await newConversation(app, user.token);

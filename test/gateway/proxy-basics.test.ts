@@ -3,7 +3,7 @@ import { chunk, startScriptedUpstream, usageChunk, type ScriptedUpstream } from 
 import { AUTH, TEST_KEY, startApp, type TestApp } from '../support/start-app.js';
 import { readSse } from '../support/sse-client.js';
 import { forEachStore } from '../support/stores.js';
-import { waitForRecord } from '../support/records.js';
+import { postChat, waitForRecord } from '../support/records.js';
 
 forEachStore((store) => {
   describe('proxy basics', () => {
@@ -81,6 +81,15 @@ forEachStore((store) => {
         expect(await response.text()).toBe('');
         expect(await waitForRecord(app, requestId)).toMatchObject({ status, outcome: 'ok' });
       }
+    });
+
+    it('records an answer holding a NUL character (PostgreSQL refuses NUL in text), and the records after it', async () => {
+      const response = await postChat(app, { messages: [{ role: 'user', content: 'a\u0000b' }] }, { requestId: 'req-nul-1' });
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe('echo: a\u0000b');
+      expect(await waitForRecord(app, 'req-nul-1')).toMatchObject({ outcome: 'ok', response: 'echo: a\ufffdb' });
+      expect((await postChat(app, {}, { requestId: 'req-nul-2' })).status).toBe(200);
+      expect(await waitForRecord(app, 'req-nul-2')).toMatchObject({ outcome: 'ok', model: 'gpt-test' });
     });
   });
 });

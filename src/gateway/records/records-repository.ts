@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Database } from '../../db/database.js';
+import { makeTextStorable } from '../../db/dialect.js';
 import type { RecordTable } from '../tables.js';
 import { TerminalInsert } from './terminal-insert.js';
 
@@ -28,6 +29,9 @@ export class RecordsRepository {
   async insertMany(rows: readonly NewRecord[]): Promise<void> {
     if (rows.length === 0) return;
     const unique = firstPerId(rows);
+    // An upstream's answer may carry NUL; one row PostgreSQL refused failed its whole batch on
+    // every retry, holding back every record after it.
+    makeTextStorable(unique);
     if (unique.length <= 1) return this.terminalInsert.run(this.writer, unique);
     // Several statements, one transaction: the batch stays as atomic as one statement was.
     await this.writer.transaction().execute((transaction) => this.terminalInsert.run(transaction, unique));
@@ -42,6 +46,7 @@ export class RecordsRepository {
   async insertPending(rows: readonly NewRecord[]): Promise<void> {
     const unique = firstPerId(rows);
     if (unique.length === 0) return;
+    makeTextStorable(unique);
     const write = async (db: Kysely<Database>) => {
       for (let start = 0; start < unique.length; start += PENDING_ROWS_PER_STATEMENT) {
         const chunk = unique.slice(start, start + PENDING_ROWS_PER_STATEMENT);
