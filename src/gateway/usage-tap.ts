@@ -38,13 +38,25 @@ const BOUNDARY = /\r\n\r\n|\n\n|\r\r/g;
 /** The SSE parser's own line cap; one event held back whole may not grow past it either (F9). */
 const MAX_EVENT_BYTES = 4 * 1024 * 1024;
 
+/** The records' token columns are 32-bit integers on PostgreSQL. */
+const MAX_TOKENS = 2_147_483_647;
+
+function isTokenCount(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= MAX_TOKENS;
+}
+
+/**
+ * An upstream's `usage`, or undefined unless every count is a whole number of tokens. Anything
+ * else (12.5, -1, 1e12) is not a count, and PostgreSQL refused the record holding it, failing its
+ * whole batch on every retry and holding back every record after it.
+ */
 export function readUsage(value: unknown): Usage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const usage = value as Record<string, unknown>;
   const prompt = Number(usage['prompt_tokens'] ?? 0);
   const completion = Number(usage['completion_tokens'] ?? 0);
   const total = Number(usage['total_tokens'] ?? prompt + completion);
-  return [prompt, completion, total].every(Number.isFinite) ? { promptTokens: prompt, completionTokens: completion, totalTokens: total } : undefined;
+  return isTokenCount(prompt) && isTokenCount(completion) && isTokenCount(total) ? { promptTokens: prompt, completionTokens: completion, totalTokens: total } : undefined;
 }
 
 export function parseJson(text: string): Record<string, unknown> | undefined {

@@ -91,5 +91,19 @@ forEachStore((store) => {
       expect((await postChat(app, {}, { requestId: 'req-nul-2' })).status).toBe(200);
       expect(await waitForRecord(app, 'req-nul-2')).toMatchObject({ outcome: 'ok', model: 'gpt-test' });
     });
+
+    it('records an answer whose usage is not a token count PostgreSQL can store (12.5, -1, 1e12) without tokens, and the records after it', async () => {
+      const answer = (usage: Record<string, unknown>) => ({ id: 'c', object: 'chat.completion', model: 'gpt-test', choices: [{ index: 0, message: { role: 'assistant', content: 'odd usage' }, finish_reason: 'stop' }], usage });
+      const odd = [{ prompt_tokens: 12.5, completion_tokens: 1, total_tokens: 13.5 }, { prompt_tokens: -1, completion_tokens: 2, total_tokens: 1 }, { prompt_tokens: 1e12, completion_tokens: 1, total_tokens: 1e12 + 1 }];
+      for (const [index, usage] of odd.entries()) {
+        upstream.enqueue({ kind: 'json', body: answer(usage) });
+        const response = await postChat(app, {}, { requestId: `req-odd-usage-${index}` });
+        expect(response.status).toBe(200);
+        expect(await response.json()).toMatchObject({ usage });
+        expect(await waitForRecord(app, `req-odd-usage-${index}`)).toMatchObject({ outcome: 'ok', prompt_tokens: null, completion_tokens: null, total_tokens: null, response: 'odd usage' });
+      }
+      expect((await postChat(app, {}, { requestId: 'req-odd-usage-after' })).status).toBe(200);
+      expect(await waitForRecord(app, 'req-odd-usage-after')).toMatchObject({ outcome: 'ok', total_tokens: 21 });
+    });
   });
 });
