@@ -19,6 +19,9 @@ export const REDACT_PATHS = [
   '*.secret',
   '*.sk',
   '*.authorization',
+  // PostgreSQL's error detail quotes the row it refused ("Failing row contains (…)"): prompts, answers.
+  'err.detail',
+  'err.cause.detail',
 ];
 
 /** Query strings are dropped from logged URLs: `/token?key=…` carries a secret (seed 003). */

@@ -103,5 +103,28 @@ forEachStore((store) => {
         await recorder.close();
       }
     });
+
+    it('a row the database refuses for its own values is dropped and logged by id; the rest of its batch and the batches after it are written', async () => {
+      const db = app.app.store.db;
+      const recorder = new UsageRecorder(new RecordsRepository(db), { flushIntervalMs: 60_000, batchSize: 10, maxQueued: 1_000 }, { log: app.app.server.log });
+      try {
+        const good = Array.from({ length: 19 }, () => newRequestId());
+        const bad = newRequestId();
+        for (const id of good.slice(0, 4)) recorder.record(row(id, 'ok'));
+        // A NOT NULL column left null: refused by SQLite and PostgreSQL alike, on every retry.
+        recorder.record({ ...row(bad, 'ok'), ip: null as unknown as string, response: 'secret prompt text' });
+        for (const id of good.slice(4)) recorder.record(row(id, 'ok'));
+        await recorder.flush();
+        const stored = await db.selectFrom('records').select('id').where('id', 'in', [...good, bad]).execute();
+        expect(new Set(stored.map((entry) => entry.id))).toEqual(new Set(good));
+        expect(recorder.pending).toBe(0);
+        const refusals = app.logs.filter((line) => line.includes('usage record refused by the database'));
+        expect(refusals).toHaveLength(1);
+        expect(refusals[0]).toContain(bad);
+        expect(refusals[0]).not.toContain('secret prompt text');
+      } finally {
+        await recorder.close();
+      }
+    });
   });
 });

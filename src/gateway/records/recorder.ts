@@ -35,6 +35,16 @@ interface PendingMarker {
 /** What `begin` hands out, to be given back to `record` with the request's terminal row. */
 export type RecordMarker = Readonly<PendingMarker>;
 
+/**
+ * A database error about one row's values, which no retry changes: PostgreSQL's data exceptions
+ * and integrity violations (SQLSTATE classes 22 and 23), SQLite's constraint, type and size errors.
+ */
+export function isRowError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return /^2[23][0-9A-Z]{3}$/.test(code) || code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG';
+}
+
 /** A store that keeps failing is retried less and less often, up to this interval. */
 const MAX_BACKOFF_MS = 30_000;
 /** `close()` tries this many times (a lock may be about to go away) before giving up. */
@@ -57,6 +67,8 @@ export class UsageRecorder {
   /** Rows at the head of the queue that a timer tick, flush() or close() asked to be written now, whole batch or not. */
   private owed = 0;
   private dropped = 0;
+  /** Rows the database refused for their own values (dropped, each logged). */
+  private refused = 0;
   private failures = 0;
   private retryAt = 0;
 
@@ -149,8 +161,11 @@ export class UsageRecorder {
         try {
           await this.repository.insertMany(batch);
         } catch (error) {
-          this.queue.unshift(...batch);
-          throw error;
+          if (!isRowError(error)) {
+            this.queue.unshift(...batch);
+            throw error;
+          }
+          await this.writeRowByRow(batch);
         }
         this.owed = Math.max(0, this.owed - batch.length);
       }
@@ -164,6 +179,27 @@ export class UsageRecorder {
       // One line per doubling of the backoff, not one per tick, while the store is down.
       if ((this.failures & (this.failures - 1)) === 0) {
         this.options.log.warn({ err: error, queued: this.queue.length, failures: this.failures }, 'usage record write failed; will retry');
+      }
+    }
+  }
+
+  /**
+   * A batch the database refused for one row's values: each row alone, so the others are written
+   * and the refused one is dropped (a retry would fail the same way, holding back every record
+   * after it). A failure that is not about a row's values puts the rest back for the next retry.
+   */
+  private async writeRowByRow(rows: readonly NewRecord[]): Promise<void> {
+    for (const [index, row] of rows.entries()) {
+      try {
+        await this.repository.insertMany([row]);
+      } catch (error) {
+        if (!isRowError(error)) {
+          this.queue.unshift(...rows.slice(index));
+          throw error;
+        }
+        this.refused++;
+        // By id: PostgreSQL's error detail quotes the row, and the logger redacts it (logger.ts).
+        this.options.log.error({ err: error, requestId: row.id, refused: this.refused }, 'usage record refused by the database; dropped');
       }
     }
   }
