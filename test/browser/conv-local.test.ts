@@ -227,6 +227,20 @@ forEachStore((store) => {
       expect(refused.status).toBe(403);
       expect(await refused.text()).toBe('');
     });
+
+    it('stores an answer holding a NUL character with U+FFFD in its place (PostgreSQL refuses NUL in text), and refuses NUL in a question', async () => {
+      upstream.enqueue({ kind: 'sse', events: [chunk('', { role: true }), chunk('a\u0000'), chunk('b'), chunk(undefined, { finish: 'stop' })] });
+      const first = await converse(app, token, { content: 'nul answer please' });
+      expect(first.answer).toBe('a\u0000b');
+      await converse(app, token, { content: 'and again', parent_message_id: first.messageId, conversation_id: first.conversationId });
+      expect(upstream.requests.at(-1)!.json.messages).toEqual([
+        { role: 'user', content: 'nul answer please' },
+        { role: 'assistant', content: 'a\ufffdb' },
+        { role: 'user', content: 'and again' },
+      ]);
+      const refused = await postConv(app, { token, body: { content: 'a\u0000b' } });
+      expect(refused.status).toBe(400);
+    });
   });
 });
 

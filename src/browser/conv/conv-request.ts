@@ -50,6 +50,8 @@ function parsePostBody(body: unknown): PostBody {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw badRequest('the body must be a JSON object');
   const fields = json as Record<string, unknown>;
   if (typeof fields['content'] !== 'string' || fields['content'].trim() === '') throw badRequest('content must be a non-empty string');
+  // PostgreSQL refuses NUL in text; the question is stored before it is answered.
+  if (fields['content'].includes('\0')) throw badRequest('content must not contain NUL characters');
   return {
     content: fields['content'],
     parentMessageId: optionalId(fields['parent_message_id'], 'parent_message_id'),

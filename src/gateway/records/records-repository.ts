@@ -29,8 +29,7 @@ export class RecordsRepository {
   async insertMany(rows: readonly NewRecord[]): Promise<void> {
     if (rows.length === 0) return;
     const unique = firstPerId(rows);
-    // An upstream's answer may carry NUL; one row PostgreSQL refused failed its whole batch on
-    // every retry, holding back every record after it.
+    // An upstream's answer may carry NUL, which PostgreSQL refuses in text (db/dialect.ts).
     makeTextStorable(unique);
     if (unique.length <= 1) return this.terminalInsert.run(this.writer, unique);
     // Several statements, one transaction: the batch stays as atomic as one statement was.
