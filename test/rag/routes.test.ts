@@ -93,6 +93,14 @@ forEachStore((store) => {
       expect(docx.body.results.length).toBeLessThanOrEqual(5);
     });
 
+    it('refuses a KB name or a query holding a NUL character with 400 (PostgreSQL refuses NUL in text)', async () => {
+      const kbId = await newKb(app, token);
+      await addDoc(app, { token, kbId, fileName: 'tides.txt', data: 'Harbour tides rise twice daily.' });
+      expect(await api(app, { path: '/api/rag/kb/create', token, body: { kb_name: 'a\u0000b' } })).toMatchObject({ status: 400, body: { error: '无效的请求参数' } });
+      expect(await retrieve(app, { token, kbId, query: 'tides\u0000' })).toMatchObject({ status: 400, body: { error: '无效的请求参数' } });
+      expect((await retrieve(app, { token, kbId, query: 'tides' })).body.results[0]).toMatchObject({ doc_name: 'tides.txt' });
+    });
+
     it('deleting a document or a KB removes its chunks and index rows', async () => {
       const kbId = await newKb(app, token);
       const first = await addDoc(app, { token, kbId, fileName: 'a.txt', data: 'Pelicans nest on the northern cliffs every spring.' });

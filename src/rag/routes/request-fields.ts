@@ -17,16 +17,17 @@ export function bodyFields(body: unknown): Record<string, unknown> {
 }
 
 /** gin `binding:"required"` on a string: present and non-empty. */
+/** Text fields are stored or searched; PostgreSQL refuses NUL in text, so NUL is refused here. */
 export function requiredText(fields: Record<string, unknown>, name: string, maxChars: number): string {
   const value = fields[name];
-  if (typeof value !== 'string' || value === '' || value.length > maxChars) throw invalidParams();
+  if (typeof value !== 'string' || value === '' || value.length > maxChars || value.includes('\0')) throw invalidParams();
   return value;
 }
 
 export function optionalText(fields: Record<string, unknown>, name: string, maxChars: number): string | undefined {
   const value = fields[name];
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string' || value.length > maxChars) throw invalidParams();
+  if (typeof value !== 'string' || value.length > maxChars || value.includes('\0')) throw invalidParams();
   return value;
 }
 
