@@ -16,8 +16,10 @@ export function bodyFields(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/** gin `binding:"required"` on a string: present and non-empty. */
-/** Text fields are stored or searched; PostgreSQL refuses NUL in text, so NUL is refused here. */
+/**
+ * gin `binding:"required"` on a string: present and non-empty. Also without NUL, here and in
+ * optionalText: the text is stored or searched, and PostgreSQL refuses NUL in text.
+ */
 export function requiredText(fields: Record<string, unknown>, name: string, maxChars: number): string {
   const value = fields[name];
   if (typeof value !== 'string' || value === '' || value.length > maxChars || value.includes('\0')) throw invalidParams();
