@@ -1,7 +1,6 @@
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { Store } from '../db/connect.js';
-import { storableText } from '../db/dialect.js';
 import { SettingsRepository } from '../db/settings-repository.js';
 import type { Gateway, Principal, TargetResponse } from '../gateway/index.js';
 import { SwitchboardError } from '../platform/errors.js';
@@ -200,7 +199,7 @@ export class ChatService {
     }
     if (answer.ending === 'client_closed' && answer.text === '') return;
     try {
-      await this.store(input.loaded, [{ role: 'user', content: input.question }, { role: 'assistant', content: storableText(answer.text) }]);
+      await this.store(input.loaded, [{ role: 'user', content: input.question }, { role: 'assistant', content: answer.text }]);
     } catch (error) {
       reply.request.log.error({ err: error }, 'chat answer could not be stored');
       if (!raw.destroyed) raw.end(bareJsonBlock('error', 'failed to save the answer'));

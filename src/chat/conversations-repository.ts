@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
+import { storableText } from '../db/dialect.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/driver-errors.js';
 import { SwitchboardError } from '../platform/errors.js';
 import { CHAT_MESSAGES } from './chat-messages.js';
 import { newConversationId } from './conversation-ids.js';
 import type { SecretBox } from './secret-box.js';
 import type { ConversationsTable, MessagesTable } from './tables.js';
-import { isForeignKeyViolation, isUniqueViolation } from './unique-violation.js';
 
 export type ConversationRow = Selectable<ConversationsTable>;
 export type MessageRow = Selectable<MessagesTable>;
@@ -143,8 +144,9 @@ async function insertAfterNewest(
   const now = Date.now();
   let parentId = chain.parentId === undefined ? (newest?.id ?? null) : chain.parentId;
   let seq = (newest?.seq ?? -1) + 1;
+  // Answers come from upstreams and may hold NUL, which PostgreSQL refuses (storableText).
   const rows: MessageRow[] = chain.messages.map((message) => {
-    const row = { id: randomUUID(), conversation_id: chain.conversationId, parent_id: parentId, seq: seq++, role: message.role, content: message.content, created_at: now };
+    const row = { id: randomUUID(), conversation_id: chain.conversationId, parent_id: parentId, seq: seq++, role: message.role, content: storableText(message.content), created_at: now };
     parentId = row.id;
     return row;
   });

@@ -32,8 +32,8 @@ export function nowMs(db: Kysely<unknown>) {
 /**
  * Text as both databases store it alike: PostgreSQL refuses NUL in text ("invalid byte sequence",
  * 22021) where SQLite keeps it, so a NUL that reaches storage from outside (an upstream's answer)
- * becomes U+FFFD on either. The chat API refuses a client's NUL before it gets here; records
- * keep what passed through the gateway, NUL replaced.
+ * becomes U+FFFD on either. The APIs refuse a client's NUL before it gets here; the messages and
+ * records repositories store what upstreams answered, NUL replaced.
  */
 export function storableText(text: string): string {
   return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;

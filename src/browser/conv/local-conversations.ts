@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { storableText } from '../../db/dialect.js';
 import type { Gateway } from '../../gateway/index.js';
 import { SwitchboardError, publicMessage, toSwitchboardError } from '../../platform/errors.js';
 import { relayResponse } from '../relay-response.js';
@@ -132,7 +131,7 @@ export class LocalConversations implements ConvBackend {
         conversationId: String(conversation.id),
         messageId,
         store: async (text) => {
-          const answer = await this.deps.store.appendMessage({ conversationId: conversation.id, parentId: question.id, role: 'assistant', content: storableText(text), id: messageId });
+          const answer = await this.deps.store.appendMessage({ conversationId: conversation.id, parentId: question.id, role: 'assistant', content: text, id: messageId });
           return answer.id;
         },
       });

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { isRowValueError } from '../../db/driver-errors.js';
 import { SlotList } from '../../platform/slot-list.js';
 import type { NewRecord, RecordsRepository } from './records-repository.js';
 
@@ -34,16 +35,6 @@ interface PendingMarker {
 
 /** What `begin` hands out, to be given back to `record` with the request's terminal row. */
 export type RecordMarker = Readonly<PendingMarker>;
-
-/**
- * A database error about one row's values, which no retry changes: PostgreSQL's data exceptions
- * and integrity violations (SQLSTATE classes 22 and 23), SQLite's constraint, type and size errors.
- */
-export function isRowError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return false;
-  return /^2[23][0-9A-Z]{3}$/.test(code) || code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG';
-}
 
 /** A store that keeps failing is retried less and less often, up to this interval. */
 const MAX_BACKOFF_MS = 30_000;
@@ -161,7 +152,7 @@ export class UsageRecorder {
         try {
           await this.repository.insertMany(batch);
         } catch (error) {
-          if (!isRowError(error)) {
+          if (!isRowValueError(error)) {
             this.queue.unshift(...batch);
             throw error;
           }
@@ -193,7 +184,7 @@ export class UsageRecorder {
       try {
         await this.repository.insertMany([row]);
       } catch (error) {
-        if (!isRowError(error)) {
+        if (!isRowValueError(error)) {
           this.queue.unshift(...rows.slice(index));
           throw error;
         }
