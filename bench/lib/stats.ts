@@ -65,3 +65,26 @@ export function median(values: readonly number[]): number {
   const middle = Math.floor(finite.length / 2);
   return finite.length % 2 === 1 ? finite[middle]! : (finite[middle - 1]! + finite[middle]!) / 2;
 }
+
+/**
+ * A distribution-free confidence interval for the median: the order statistics X(k) and
+ * X(n+1-k) with k the largest rank such that P(Binomial(n, ½) < k) ≤ (1 − level) / 2. It assumes
+ * only that the values are independent draws; NaN bounds when there are too few (under 6 for 95 %).
+ */
+export function medianInterval(values: readonly number[], level = 0.95): { low: number; high: number } {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const n = sorted.length;
+  const tail = (1 - level) / 2;
+  // P(Bin(n, ½) ≤ j), summed term by term: C(n, j) / 2^n.
+  let cumulative = 0;
+  let term = 0.5 ** n;
+  let k = 0;
+  for (let j = 0; j < n; j++) {
+    cumulative += term;
+    if (cumulative > tail) break;
+    k = j + 1;
+    term = (term * (n - j)) / (j + 1);
+  }
+  if (k === 0) return { low: NaN, high: NaN };
+  return { low: sorted[k - 1]!, high: sorted[n - k]! };
+}

@@ -3,6 +3,7 @@
  * run: direct to a scripted upstream, through a minimal Node pass-through proxy (the floor for
  * Node), and through Switchboard. Knobs: --connections 50 --duration 10 --warmup 2 --light-rate 200
  * --light-duration 5 --streams 50 --chunks 20 --interval-ms 50 --rounds 1 --entry build|src|dist;
+ * --bursts 20 --burst-seconds 3 (paired short non-stream bursts after the rounds; 0 for none);
  * --switchboard-main FILE runs that main.js instead (a patched build, to measure a proposed fix);
  * --full = 30 s runs and 3 rounds; --profile DIR writes and summarises Switchboard's CPU profile.
  */
@@ -15,6 +16,7 @@ import { renderGatewayReport, type MemoryFigures } from '../lib/gateway-report.j
 import { compiledBenchServer } from '../lib/compile-servers.js';
 import { machineLine } from '../lib/machine.js';
 import { procStatusKb } from '../lib/proc.js';
+import { runPairedBursts, type BurstSet } from '../lib/paired-bursts.js';
 import { CHAT_BODY, STREAM_BODY, loadSettingsFrom, measureTarget, type LoadSettings, type LoadTarget, type TargetRound } from '../lib/proxy-comparison.js';
 import { numberFlag, type BenchOptions, type MarkdownSection, type Scenario } from '../lib/scenario.js';
 import { startSwitchboard } from '../lib/switchboard-server.js';
@@ -30,12 +32,14 @@ const ENTRY_TEXT = {
   src: 'src/main.ts through tsx (adds a module-hooks thread and ~30 MiB RSS)',
 } as const;
 
-function settingsFrom(options: BenchOptions): LoadSettings & { rounds: number } {
+function settingsFrom(options: BenchOptions): LoadSettings & { rounds: number; bursts: number; burstSeconds: number } {
   return {
     ...loadSettingsFrom(options, { durationSeconds: options.full ? 30 : 10, warmupSeconds: options.full ? 5 : 2 }),
     lightRate: numberFlag(options, 'light-rate', 200),
     lightSeconds: numberFlag(options, 'light-duration', options.full ? 15 : 5),
     rounds: Math.max(1, Math.round(numberFlag(options, 'rounds', options.full ? 3 : 1))),
+    bursts: Math.max(0, Math.round(numberFlag(options, 'bursts', 20))),
+    burstSeconds: numberFlag(options, 'burst-seconds', 3),
   };
 }
 
@@ -104,11 +108,16 @@ async function runGateway(options: BenchOptions): Promise<MarkdownSection> {
       // and a fixed order would give one target the same slot of every round.
       for (const target of rotated(targets, round - 1)) results.get(target.label)!.push(await measureTarget(target, settings, options.log));
     }
+    let bursts: BurstSet[] = [];
+    if (settings.bursts > 0) {
+      options.log(`-- ${settings.bursts} paired bursts of ${settings.burstSeconds} s`);
+      bursts = await runPairedBursts(targets, { count: settings.bursts, seconds: settings.burstSeconds, connections: settings.connections, maxRequests: settings.maxRequests }, options.log);
+    }
     const memory: MemoryFigures[] = [minimal, switchboard].map((server, index) => {
       const label = index === 0 ? MINIMAL : SWITCHBOARD;
       return { label, startRssKb: startRss.get(label), peakRssKb: server.peakRssKb() };
     });
-    const body = renderGatewayReport({ command: options.command, machine, settings, roundsCount: settings.rounds, results, memory, switchboardLabel: SWITCHBOARD, minimalLabel: MINIMAL, switchboardEntry: switchboardMain ?? ENTRY_TEXT[entry] });
+    const body = renderGatewayReport({ command: options.command, machine, settings, roundsCount: settings.rounds, results, bursts, burstSeconds: settings.burstSeconds, memory, switchboardLabel: SWITCHBOARD, minimalLabel: MINIMAL, switchboardEntry: switchboardMain ?? ENTRY_TEXT[entry] });
     return { title: 'Gateway hot path: direct vs minimal Node proxy vs Switchboard', body };
   } finally {
     for (const server of servers.reverse()) await server.stop();
