@@ -1,5 +1,6 @@
 import { maskSecret } from '../keys/gateway-keys.js';
 import type { RecordRow } from '../records/records-repository.js';
+import { displayEndpoint } from './upstream-fields.js';
 import type { UpstreamRow } from './upstreams-repository.js';
 
 /** Go's zero time, which seed 001 shows for "never". */
@@ -26,7 +27,7 @@ export function upstreamView(row: UpstreamRow) {
     UpdatedAt: goTime(row.updated_at),
     DeletedAt: goTime(row.deleted_at),
     SK: maskSecret(row.sk),
-    Endpoint: row.endpoint,
+    Endpoint: displayEndpoint(row.endpoint),
     SuccessCount: row.success_count,
     FailedCount: row.failed_count,
     LastCallSuccessTime: goTime(row.last_call_success_time),

@@ -6,6 +6,7 @@ import type { GatewayKeys } from '../keys/gateway-keys.js';
 import type { RecordsRepository } from '../records/records-repository.js';
 import type { UpstreamPool } from '../upstream-pool.js';
 import { recordView, upstreamView } from './admin-views.js';
+import { endpointProblem, isHeaderSafe } from './upstream-fields.js';
 import type { NewUpstream, UpstreamsRepository } from './upstreams-repository.js';
 
 export interface AdminDeps {
@@ -34,9 +35,11 @@ function readUpstreamBody(body: unknown): NewUpstream {
   const sk = text('sk') ?? '';
   const endpoint = text('endpoint') ?? '';
   if (!sk || !endpoint) throw new SwitchboardError('forbidden', "can't create new OPENAI_UPSTREAM with empty sk or endpoint");
-  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
-    throw new SwitchboardError('bad_request', 'Endpoint must be an http(s) URL');
-  }
+  // It goes out as `Authorization: Bearer <sk>`: a control character there fails every call (and
+  // PostgreSQL refuses NUL in text, which was a 500 here).
+  if (!isHeaderSafe(sk)) throw new SwitchboardError('bad_request', 'SK must not contain control characters');
+  const problem = endpointProblem(endpoint);
+  if (problem) throw new SwitchboardError('bad_request', problem);
   const models = fields.get('models');
   const weight = fields.get('weight');
   return {
@@ -49,10 +52,21 @@ function readUpstreamBody(body: unknown): NewUpstream {
   };
 }
 
-/** Seed 001 answers a non-integer id with 502 and Go's strconv text. */
-function readId(raw: string): number {
-  if (!/^-?\d+$/.test(raw)) throw new SwitchboardError('upstream_error', `strconv.Atoi: parsing ${JSON.stringify(raw)}: invalid syntax`, { expose: true });
-  return Number(raw);
+/** Go's `int` on 64-bit builds, the range strconv.Atoi accepts. */
+const GO_INT_MIN = -(2n ** 63n);
+const GO_INT_MAX = 2n ** 63n - 1n;
+
+/**
+ * Seed 001 answers an id strconv.Atoi refuses with 502 and Go's text. An id Go accepts but past
+ * 2^53 is undefined: no row can have it, and as a JS number it would round onto another id (or,
+ * on PostgreSQL, past bigint into a 500).
+ */
+function readId(raw: string): number | undefined {
+  const atoi = (reason: string) => new SwitchboardError('upstream_error', `strconv.Atoi: parsing ${JSON.stringify(raw)}: ${reason}`, { expose: true });
+  if (!/^[+-]?\d+$/.test(raw)) throw atoi('invalid syntax');
+  const id = BigInt(raw);
+  if (id < GO_INT_MIN || id > GO_INT_MAX) throw atoi('value out of range');
+  return Number.isSafeInteger(Number(id)) ? Number(id) : undefined;
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -96,9 +110,9 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   app.put<{ Params: { id: string } }>('/upstreams/:id', async (request) => {
     const upstream = readUpstreamBody(request.body);
     const id = readId(request.params.id);
-    let updated: boolean;
+    let updated = false;
     try {
-      updated = await deps.upstreams.update(id, upstream);
+      if (id !== undefined) updated = await deps.upstreams.update(id, upstream);
     } catch (error) {
       if (isUniqueViolation(error)) throw new SwitchboardError('forbidden', 'UNIQUE constraint failed: openai_upstreams.sk, openai_upstreams.endpoint');
       throw error;
@@ -108,7 +122,8 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     return { message: 'success' };
   });
   app.delete<{ Params: { id: string } }>('/upstreams/:id', async (request) => {
-    await deps.upstreams.softDelete(readId(request.params.id));
+    const id = readId(request.params.id);
+    if (id !== undefined) await deps.upstreams.softDelete(id);
     await deps.pool.reload();
     return { message: 'success' };
   });

@@ -71,8 +71,10 @@ export class UpstreamsRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  async softDelete(id: number): Promise<void> {
-    await this.db.updateTable('openai_upstreams').set({ deleted_at: Date.now() }).where('id', '=', id).where('deleted_at', 'is', null).execute();
+  /** Returns false when no live row has this id (the admin API answers success anyway, as the seed). */
+  async softDelete(id: number): Promise<boolean> {
+    const result = await this.db.updateTable('openai_upstreams').set({ deleted_at: Date.now() }).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /** All or nothing, so a failed flush can be retried without counting anything twice. */
