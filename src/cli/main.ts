@@ -30,9 +30,14 @@ function namedOptions(argv: readonly string[]): { options: Map<string, string>; 
   return { options, rest };
 }
 
-/** The config a store subcommand (`upstream`, `key`) works on: env, .env, config.yaml, and `--database`. */
+/**
+ * The config a store subcommand (`upstream`, `key`) works on: env, .env, config.yaml, and
+ * `--database`, read as the seed's `-database` is (a postgres:// URL switches stores; set as a
+ * SQLite path, it made a file named `postgres:`).
+ */
 function storeCommandConfig(input: ProcessInput, options: ReadonlyMap<string, string>) {
-  return loadConfig({ argv: [], env: input.env, cwd: input.cwd, overrides: options.has('database') ? { 'database.sqlitePath': options.get('database') } : {} });
+  const database = options.get('database');
+  return loadConfig({ argv: database === undefined ? [] : ['-database', database], env: input.env, cwd: input.cwd });
 }
 
 async function runKeyCommand(input: ProcessInput, args: readonly string[]): Promise<number> {

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { UpstreamsRepository, maskSecret } from '../gateway/index.js';
+import { UpstreamsRepository, displayEndpoint, endpointProblem, isHeaderSafe, maskSecret } from '../gateway/index.js';
 import { withStore } from './with-store.js';
 
 /** Go's default time format, as seed 001's -list prints it. */
@@ -27,8 +27,15 @@ export async function addUpstream(config: Config, cwd: string, input: AddUpstrea
     return 1;
   }
   const sk = input.sk;
-  if (!URL.canParse(input.endpoint)) {
-    console.error(`Can not add upstream: endpoint ${JSON.stringify(input.endpoint)} is not a URL`);
+  if (!isHeaderSafe(sk)) {
+    console.error('Can not add upstream: SK must not contain control characters');
+    return 1;
+  }
+  // The same rules as POST /admin/upstreams: a stored endpoint the gateway cannot call stopped the
+  // next start ("Invalid URL protocol"), credentials in it would be dropped and listed in clear.
+  const problem = endpointProblem(input.endpoint);
+  if (problem) {
+    console.error(`Can not add upstream: ${problem} (endpoint ${JSON.stringify(displayEndpoint(input.endpoint))})`);
     return 1;
   }
   try {
@@ -46,14 +53,18 @@ export async function listUpstreams(config: Config, cwd: string, options: { with
   const rows = await withRepository(config, cwd, (repository) => repository.listLive());
   console.log(`${options.withIds ? 'ID\t' : ''}SK\tEndpoint\tSuccess\tFailed\tLast Success Time`);
   for (const row of rows) {
-    const line = `${maskSecret(row.sk)} ${row.endpoint} ${row.success_count} ${row.failed_count} ${goTimeString(row.last_call_success_time)}`;
+    const line = `${maskSecret(row.sk)} ${displayEndpoint(row.endpoint)} ${row.success_count} ${row.failed_count} ${goTimeString(row.last_call_success_time)}`;
     console.log(options.withIds ? `${row.id} ${line}` : line);
   }
   return 0;
 }
 
 export async function removeUpstream(config: Config, cwd: string, id: number): Promise<number> {
-  await withRepository(config, cwd, (repository) => repository.softDelete(id));
+  const removed = await withRepository(config, cwd, (repository) => repository.softDelete(id));
+  if (!removed) {
+    console.error(`No live upstream has id ${id} (see switchboard upstream list).`);
+    return 1;
+  }
   console.log(`removed upstream ${id}`);
   return 0;
 }

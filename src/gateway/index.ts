@@ -7,3 +7,4 @@ export { SEED_MESSAGES, openAiErrorBody, renderOpenAiError, sseErrorEvent } from
 export { addGatewayKey, maskSecret } from './keys/gateway-keys.js';
 export { GatewayKeysRepository } from './keys/keys-repository.js';
 export { UpstreamsRepository } from './admin/upstreams-repository.js';
+export { displayEndpoint, endpointProblem, isHeaderSafe } from './admin/upstream-fields.js';

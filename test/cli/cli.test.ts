@@ -1,11 +1,15 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/process.js';
+import { requireService } from '../support/services.js';
 import { startApp } from '../support/start-app.js';
+import { createPostgresSchema } from '../support/stores.js';
 
 const workdir = () => mkdtempSync(join(tmpdir(), 'sb-cli-'));
+const postgres = await requireService('postgres');
 
 describe('seed 001 CLI', () => {
   it('-add stores an upstream (key masked in the output) and -list prints it in the seed format', async () => {
@@ -30,6 +34,54 @@ describe('seed 001 CLI', () => {
     const duplicate = await runCli(['-add', '-sk', 'sk-dup-0123456789', '-database', './other.sqlite'], { cwd });
     expect(duplicate.code).toBe(1);
     expect(duplicate.stderr).toMatch(/^Can not add upstream/);
+  });
+
+  it('-add refuses an endpoint the gateway cannot call (not http(s), or with credentials), and the gateway still starts', async () => {
+    const cwd = workdir();
+    for (const args of [
+      ['-add', '-sk', 'sk-bad-0123456789abcdef', '-endpoint', 'ftp://files.example.test/v1'],
+      ['upstream', 'add', '--sk', 'sk-bad-0123456789abcdef', '--endpoint', 'mailto:ops@example.test'],
+      ['-add', '-sk', 'sk-bad-0123456789abcdef', '-endpoint', 'https://user:hunter2-pass@api.example.test/v1'],
+    ]) {
+      const added = await runCli(args, { cwd });
+      expect(added.code).toBe(1);
+      expect(added.stderr).toMatch(/^Can not add upstream/);
+      expect(added.stdout + added.stderr).not.toContain('hunter2-pass');
+    }
+    expect((await runCli(['-list'], { cwd })).stdout.trim().split('\n')).toHaveLength(1);
+    const app = await startApp({ cwd });
+    await app.close();
+  });
+
+  it('upstream remove of an id that is not live says so and exits 1', async () => {
+    const cwd = workdir();
+    const removed = await runCli(['upstream', 'remove', '42'], { cwd });
+    expect(removed.code).toBe(1);
+    expect(removed.stderr).toContain('No live upstream has id 42');
+    expect(removed.stdout).not.toContain('removed upstream 42');
+  });
+
+  it.skipIf(!postgres.available)('upstream and key subcommands with --database postgres://… work on PostgreSQL, like -database', async () => {
+    const cwd = workdir();
+    const schema = await createPostgresSchema();
+    try {
+      const added = await runCli(['upstream', 'add', '--sk', 'sk-pg-0123456789abcdef', '--endpoint', 'https://pg.example.test/v1', '--database', schema.url], { cwd });
+      expect(added.code).toBe(0);
+      expect((await runCli(['key', 'add', '--name', 'pg', `--database=${schema.url}`], { cwd })).code).toBe(0);
+      const seedList = await runCli(['-list', '-database', schema.url], { cwd });
+      expect(seedList.stdout).toContain('https://pg.example.test/v1');
+      const client = new pg.Client({ connectionString: schema.url });
+      await client.connect();
+      try {
+        expect((await client.query('select endpoint from openai_upstreams')).rows).toEqual([{ endpoint: 'https://pg.example.test/v1' }]);
+        expect((await client.query('select name from gateway_keys')).rows).toEqual([{ name: 'pg' }]);
+      } finally {
+        await client.end();
+      }
+      expect(readdirSync(cwd)).toEqual([]);
+    } finally {
+      await schema.drop();
+    }
   });
 
   it('switchboard upstream add | list | remove', async () => {
