@@ -57,7 +57,9 @@ export async function createGatewayService(options: GatewayServiceOptions): Prom
   const upstreams = new UpstreamsRepository(store.db);
   const records = new RecordsRepository(store.db, writer.db);
   // Counters are written in the background, so through the connection that never blocks on a lock.
-  const pool = new UpstreamPool(config.gateway, new UpstreamsRepository(writer.db));
+  // The message only: a URL error carries the endpoint itself, and a hand-edited one may hold a password.
+  const onUnusable = (targetId: string, error: unknown) => log.warn({ target: targetId, reason: error instanceof Error ? error.message : String(error) }, 'stored upstream cannot be used; skipped');
+  const pool = new UpstreamPool(config.gateway, new UpstreamsRepository(writer.db), onUnusable);
   await pool.reload();
   const { keys, generatedKey } = await GatewayKeys.open(store.db, config.gateway.authorization ?? []);
   const lease = new InstanceLease(writer.db, { heartbeatMs: config.gateway.records.heartbeatMs, log });

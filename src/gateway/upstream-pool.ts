@@ -48,8 +48,17 @@ function parseModels(text: string): string[] {
 export class UpstreamPool implements AttemptObserver {
   private entries = new Map<string, PoolEntry>();
   private deltas = new Map<number, { success: number; failed: number; lastSuccessAt: number }>();
+  /** Targets replaced or removed while calls may still run on them; destroyed at close(). */
+  private readonly retiring = new Set<UpstreamTarget>();
+  /** Signatures of database rows already reported as unusable (reported once, not every reload). */
+  private readonly reportedUnusable = new Set<string>();
 
-  constructor(private readonly config: Config['gateway'], private readonly repository: UpstreamsRepository) {}
+  constructor(
+    private readonly config: Config['gateway'],
+    private readonly repository: UpstreamsRepository,
+    /** Told of a stored upstream that cannot be used (e.g. an endpoint edited in the database to ftp://). */
+    private readonly onUnusable: (targetId: string, error: unknown) => void = () => undefined,
+  ) {}
 
   get upstreams(): UpstreamState[] {
     return [...this.entries.values()].map((entry) => entry.state);
@@ -108,11 +117,29 @@ export class UpstreamPool implements AttemptObserver {
         next.set(targetId, existing);
         continue;
       }
-      if (existing) void existing.target.close();
-      next.set(targetId, this.buildEntry(spec, targetId, signature));
+      let entry: PoolEntry;
+      try {
+        entry = this.buildEntry(spec, targetId, signature);
+      } catch (error) {
+        // A row edited by hand into something undici refuses: skipped, so it neither stops the
+        // start nor every later reload of the other upstreams. A config.yaml one was validated.
+        if (!this.reportedUnusable.has(signature)) this.onUnusable(targetId, error);
+        this.reportedUnusable.add(signature);
+        continue;
+      }
+      next.set(targetId, entry);
     }
-    for (const [targetId, entry] of this.entries) if (!next.has(targetId)) void entry.target.close();
+    for (const [targetId, entry] of this.entries) if (next.get(targetId) !== entry) this.retire(entry.target);
     this.entries = next;
+  }
+
+  /**
+   * A replaced or removed upstream takes no new calls, but those running finish: an admin PUT
+   * that only changed a weight used to cut every stream on that upstream mid-answer.
+   */
+  private retire(target: UpstreamTarget): void {
+    this.retiring.add(target);
+    void target.retire().finally(() => this.retiring.delete(target));
   }
 
   private buildEntry(spec: UpstreamSpec, targetId: string, signature: string): PoolEntry {
@@ -192,7 +219,9 @@ export class UpstreamPool implements AttemptObserver {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.entries.values()].map((entry) => entry.target.close()));
+    const targets = [...this.entries.values()].map((entry) => entry.target);
+    await Promise.all([...targets, ...this.retiring].map((target) => target.close()));
     this.entries.clear();
+    this.retiring.clear();
   }
 }

@@ -90,6 +90,12 @@ export class UpstreamTarget implements Target {
     return this.options.apiKey;
   }
 
+  /** No new calls; resolves once those running have finished and the connections are closed. */
+  retire(): Promise<void> {
+    return this.pool.close();
+  }
+
+  /** Ends everything at once, calls in flight included (shutdown). */
   close(): Promise<void> {
     return this.pool.destroy();
   }
