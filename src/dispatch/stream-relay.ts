@@ -12,6 +12,19 @@ export interface StreamRelayOptions {
   readonly onClose: () => void;
 }
 
+/** CR and LF end an SSE line; in JSON text they can only be whitespace between tokens. */
+const LINE_BREAK = /[\r\n]/;
+const LINE_BREAKS = /[\r\n]/g;
+
+/**
+ * A frame's `data` as one SSE line: byte for byte, except that line breaks between JSON tokens
+ * (pretty-printed JSON, such as OpenAI's error bodies) are dropped. Written as they are, they would
+ * end the `data:` line and the client would read a cut JSON text.
+ */
+function oneLine(dataText: string): string {
+  return LINE_BREAK.test(dataText) ? dataText.replace(LINE_BREAKS, '') : dataText;
+}
+
 /** Body errors the gateway turns into a record outcome and one in-band error event (R1). */
 function bodyError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
@@ -19,9 +32,9 @@ function bodyError(message: string, code: string): Error {
 
 /**
  * The SSE body of one worker-served stream, fed by `/res/ws` frames (SEEDS-SPEC §1.3): each
- * frame's `data` is written as `data: <exact bytes>\n\n`; `end` writes its `data` first if
- * present, then `data: [DONE]\n\n`. A stream whose worker goes quiet or whose worker socket
- * closes fails with an error (no [DONE]) that the gateway renders in-band.
+ * frame's `data` is written as `data: <exact bytes>\n\n` (on one line: oneLine); `end` writes
+ * its `data` first if present, then `data: [DONE]\n\n`. A stream whose worker goes quiet or
+ * whose worker socket closes fails with an error (no [DONE]) that the gateway renders in-band.
  */
 export class StreamRelay {
   readonly body: Readable;
@@ -66,7 +79,7 @@ export class StreamRelay {
 
   /** One worker frame; `dataText` is the frame's `data` exactly as sent (undefined when absent). */
   frame(dataText: string | undefined, isEnd: boolean): void {
-    if (dataText !== undefined && dataText !== 'null') this.write(`data: ${dataText}\n\n`);
+    if (dataText !== undefined && dataText !== 'null') this.write(`data: ${oneLine(dataText)}\n\n`);
     if (!isEnd) {
       this.armIdle();
       return;

@@ -11,7 +11,10 @@ export function groupFor(topic: string): string {
   return `${topic}-subscription`;
 }
 
-/** Topics longer than this are refused (NATS stream names are capped at 255 bytes once escaped). */
+/**
+ * Topics longer than this once escaped (escapeName) are refused: NATS caps stream names at 255
+ * bytes, and the consumer is named after the escaped topic plus `-subscription`.
+ */
 export const MAX_TOPIC_LENGTH = 200;
 
 const SAFE = /[A-Za-z0-9-]/;

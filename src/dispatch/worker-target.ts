@@ -8,7 +8,7 @@ import type { CallbackEndpoint } from './callback-endpoint.js';
 import type { ReplyHub } from './reply-hub.js';
 import { StreamRelay } from './stream-relay.js';
 import { encodeTask } from './task.js';
-import { MAX_TOPIC_LENGTH, topicFor } from './topics.js';
+import { escapeName, MAX_TOPIC_LENGTH, topicFor } from './topics.js';
 
 /** SEEDS-SPEC §1.3: the seed's 408 body, rendered exactly (clients match on it). */
 export const TIMEOUT_BODY = JSON.stringify({ error: { message: SEED_MESSAGES.timeout, type: 'request_timeout_error', param: null, code: null } });
@@ -44,6 +44,7 @@ export class WorkerTarget implements Target {
   readonly boundsItsOwnTime = true;
   readonly id: string;
   private readonly topic: string;
+  private readonly isTopicTooLong: boolean;
 
   constructor(
     model: string,
@@ -51,25 +52,29 @@ export class WorkerTarget implements Target {
   ) {
     this.topic = topicFor(model);
     this.id = `worker:${this.topic}`;
+    // Measured escaped: that is the name brokers are given, and one character may take twelve.
+    this.isTopicTooLong = escapeName(this.topic).length > MAX_TOPIC_LENGTH;
   }
 
   async send(call: ForwardCall, signal: CancelSignal): Promise<TargetResponse> {
     if (signal.aborted) throw clientClosed();
     if (call.json === undefined) throw new SwitchboardError('invalid_json', SEED_MESSAGES.invalidJson);
-    if (this.topic.length > MAX_TOPIC_LENGTH) throw new SwitchboardError('bad_request', 'The model name is too long for a worker topic.', { param: 'model' });
+    if (this.isTopicTooLong) throw new SwitchboardError('bad_request', 'The model name is too long for a worker topic.', { param: 'model' });
     const endpoint = await this.deps.endpoint.forTask(call.stream);
     // Request ids can come from the client (x-request-id); a clash with a pending one gets a fresh id.
     // Chosen after the last await, so the id is still free when the hub takes it below.
     const requestId = this.deps.hub.has(call.requestId) ? randomUUID() : call.requestId;
     const replyToken = randomBytes(24).toString('base64url');
     const payload = encodeTask({ requestId, stream: call.stream, body: call.body, endpoint, headers: call.headers, replyToken });
-    const parked = { requestId, replyToken, payload, signal };
+    // The broker's deduplication id names this task, not its request id: a client may send its
+    // x-request-id again (a retry, a fixed id), and JetStream would drop that task as a duplicate.
+    const parked = { requestId, replyToken, payload, signal, messageId: randomUUID() };
     return call.stream ? this.sendStream(parked) : this.sendResult(parked);
   }
 
-  private async publish(payload: Buffer, requestId: string): Promise<void> {
+  private async publish(parked: Parked): Promise<void> {
     try {
-      await this.deps.broker.publish(this.topic, payload, { messageId: requestId });
+      await this.deps.broker.publish(this.topic, parked.payload, { messageId: parked.messageId });
     } catch (error) {
       this.deps.log.warn({ err: error, topic: this.topic, broker: this.deps.broker.kind }, 'publishing a worker task failed');
       throw new SwitchboardError('upstream_unavailable', 'The worker queue is unavailable; retry shortly.', {
@@ -113,7 +118,7 @@ export class WorkerTarget implements Target {
     // The client may leave while the publish is under way: the rejection is handled by our caller later.
     answer.catch(() => undefined);
     try {
-      await this.publish(parked.payload, requestId);
+      await this.publish(parked);
     } catch (error) {
       finish();
       throw error;
@@ -137,7 +142,7 @@ export class WorkerTarget implements Target {
     signal.addEventListener('abort', onAbort, { once: true });
     hub.add({ kind: 'stream', requestId, token: parked.replyToken, frame: (data, isEnd) => relay.frame(data, isEnd), lost: () => relay.lost() });
     try {
-      await this.publish(parked.payload, requestId);
+      await this.publish(parked);
     } catch (error) {
       relay.fail(error as Error);
       throw error;
@@ -151,6 +156,7 @@ interface Parked {
   readonly replyToken: string;
   readonly payload: Buffer;
   readonly signal: CancelSignal;
+  readonly messageId: string;
 }
 
 /** Seed 000: `Content-Type: application/json` (no charset); body = the worker's `data` bytes (empty when absent). */

@@ -94,6 +94,33 @@ forEachBroker((broker) => {
       expect(withoutKeepAlive(text)).toBe(`data: {"a": 1}\n\ndata: ${JSON.stringify(error)}\n\ndata: [DONE]\n\n`);
     });
 
+    it('a frame whose data spans several lines (pretty-printed JSON) reaches the client as one event', async () => {
+      // OpenAI's own error bodies are pretty-printed; a worker forwarding one must not break the SSE framing.
+      const prettyError = JSON.stringify({ error: { message: 'Rate limit reached', type: 'requests', param: null, code: 'rate_limit_exceeded' } }, null, 4);
+      sim.handler = async (task) => {
+        await task.frame({ end: false, dataText: '{\r\n  "a": [1,\n 2]\r}' });
+        await task.frame({ end: true, dataText: prettyError });
+      };
+      const { events } = await readSse(await postChat(app, { model, stream: true }));
+      const data = events.map((event) => event.data);
+      expect(data).toHaveLength(3);
+      expect(JSON.parse(data[0]!)).toEqual({ a: [1, 2] });
+      expect(JSON.parse(data[1]!)).toEqual(JSON.parse(prettyError));
+      expect(data[2]).toBe('[DONE]');
+    });
+
+    it('a client that reuses its x-request-id is answered every time', async () => {
+      sim.handler = undefined;
+      const requestId = nextId('again');
+      for (const content of ['first', 'second']) {
+        const response = await postChat(app, { model, messages: [{ role: 'user', content }] }, { requestId });
+        expect(response.status).toBe(200);
+        expect(((await response.json()) as any).choices[0].message.content).toBe(`sim: ${content}`);
+      }
+      const { text } = await readSse(await postChat(app, { model, stream: true, messages: [{ role: 'user', content: 'third' }] }, { requestId }));
+      expect(text).toContain(JSON.stringify(chunk('third', { model })));
+    });
+
     it('keeps a quiet stream alive with `: keep-alive` comments', async () => {
       sim.handler = async (task) => {
         await sleep(400);

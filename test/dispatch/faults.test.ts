@@ -191,6 +191,51 @@ forEachBroker((broker) => {
   });
 }, ['nats', 'redis']);
 
+forEachBroker((broker) => {
+  describe('broker that lost its topics (RELIABILITY R8: restarted without its store, stream deleted)', () => {
+    const model = uniqueModel('lost');
+    let app: TestApp;
+    let sim: WorkerSim;
+    beforeAll(async () => {
+      app = await startApp({ overrides: dispatchOverrides(broker.url(), [model], { 'dispatch.timeoutMs': 2_000 }) });
+      sim = await WorkerSim.start({ brokerUrl: broker.url(), model, ackWaitMs: ACK_WAIT_MS, maxDeliver: 2 });
+    });
+    afterAll(async () => {
+      await sim.close();
+      await app.close();
+      await cleanupTopics(broker.kind, [model]);
+    });
+
+    it('the next request makes the topic again and is answered', async () => {
+      expect((await postChat(app, { model })).status).toBe(200);
+      await cleanupTopics(broker.kind, [model]);
+      const response = await postChat(app, { model, messages: [{ role: 'user', content: 'back' }] });
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as any).choices[0].message.content).toBe('sim: back');
+      const { text } = await readSse(await postChat(app, { model, stream: true, messages: [{ role: 'user', content: 'again' }] }));
+      expect(text).toContain(JSON.stringify(chunk('again', { model })));
+    });
+  });
+}, ['nats', 'redis']);
+
+forEachBroker((broker) => {
+  describe('model names no broker can name a topic after', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startApp({ overrides: dispatchOverrides(broker.url(), ['*'], { 'dispatch.timeoutMs': 1_000 }) });
+    });
+    afterAll(() => app.close());
+
+    it('a name that is short but long once escaped for the broker gets 400, not a retry-later 503', async () => {
+      // 104 characters; each `.` takes three once escaped (topics.ts): 310, past NATS's 255 for stream names.
+      const model = `long${'.'.repeat(100)}`;
+      const response = await postChat(app, { model });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as any).error).toMatchObject({ type: 'invalid_request_error', message: 'The model name is too long for a worker topic.' });
+    });
+  });
+});
+
 describe('unsupported brokers', () => {
   it('a pulsar:// URL fails at start with one line', async () => {
     await expect(startApp({ env: { PULSAR_URL: 'pulsar://localhost:6650' } })).rejects.toThrow(/^pulsar:\/\/ brokers are not supported by this build[^\n]*$/);

@@ -1,6 +1,9 @@
 /** Options for one publish. */
 export interface PublishOptions {
-  /** Deduplication id where the broker supports it (JetStream `Nats-Msg-Id`): the request id. */
+  /**
+   * Deduplication id where the broker supports it (JetStream `Nats-Msg-Id`): unique per task, never
+   * the request id, which a client may send again (x-request-id).
+   */
   readonly messageId: string;
 }
 

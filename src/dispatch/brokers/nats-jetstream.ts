@@ -11,7 +11,7 @@ const STREAM_NOT_FOUND = 10059;
 const CONSUMER_NOT_FOUND = 10014;
 /** Between two failed first connects; after the first, nats.js reconnects on its own. */
 const CONNECT_RETRY_MS = 500;
-/** JetStream deduplicates a re-published request id within this window. */
+/** JetStream deduplicates a re-published task id (PublishOptions.messageId) within this window. */
 const DUPLICATE_WINDOW_MS = 120_000;
 
 export interface NatsBrokerOptions {
@@ -24,6 +24,18 @@ export interface NatsBrokerOptions {
 
 function isApiError(error: unknown, code: number): boolean {
   return error instanceof JetStreamApiError && error.code === code;
+}
+
+/**
+ * A JetStream publish nobody answered: no stream holds the subject. nats.js reports the server's
+ * "no responders" as JetStreamNotEnabled, a class its package does not export.
+ */
+function isNoStream(error: unknown): boolean {
+  return error instanceof Error && error.name === 'JetStreamNotEnabled';
+}
+
+function topicKey(topic: string, group: string): string {
+  return `${topic}\n${group}`;
 }
 
 /** `nats://user:pass@host:4222` or `nats://token@host:4222` → nats.js connection options. */
@@ -44,7 +56,7 @@ function connectionOptions(url: string) {
 /**
  * NATS JetStream (server 2.9 features only). One stream per topic, named and subscribed by the
  * escaped topic (topics.ts), with work-queue retention (a message is gone once acked), a cap on
- * age and count, and `Nats-Msg-Id` = request id. Workers of a topic share one durable pull
+ * age and count, and `Nats-Msg-Id` = the task's own id. Workers of a topic share one durable pull
  * consumer named after the escaped group, with explicit acks, AckWait and MaxDeliver.
  */
 export class NatsJetStreamBroker implements Broker {
@@ -109,7 +121,7 @@ export class NatsJetStreamBroker implements Broker {
 
   /** Creates the topic's stream and its shared consumer once (idempotent across instances). */
   private ensureTopic(topic: string, group: string, settings: { maxDeliver: number; ackWaitMs: number }): Promise<void> {
-    const key = `${topic}\n${group}`;
+    const key = topicKey(topic, group);
     let ready = this.streams.get(key);
     if (!ready) {
       ready = this.createTopic(topic, group, settings);
@@ -155,6 +167,18 @@ export class NatsJetStreamBroker implements Broker {
   async publish(topic: string, payload: Buffer, options: { messageId: string }): Promise<void> {
     await this.firstConnection();
     this.live();
+    try {
+      await this.publishOnce(topic, payload, options);
+    } catch (error) {
+      if (!isNoStream(error)) throw error;
+      // The stream this instance made is gone (deleted, or the server restarted without its
+      // store): make it and its consumer again, once, instead of failing until a restart (R8).
+      this.streams.delete(topicKey(topic, groupFor(topic)));
+      await this.publishOnce(topic, payload, options);
+    }
+  }
+
+  private async publishOnce(topic: string, payload: Buffer, options: { messageId: string }): Promise<void> {
     await this.ensureTopic(topic, groupFor(topic), this.options);
     const connection = this.live();
     if (this.client?.connection !== connection) this.client = { connection, js: jetstream(connection) };
