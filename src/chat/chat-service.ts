@@ -149,10 +149,11 @@ export class ChatService {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const response = await this.forward({ conversation, messages, prompt: options.promptUserMessage ?? options.storedUserMessage, apiKey, ip: options.ip, signal: controller.signal });
-      if (response.status !== 200) throw await unexpectedStatusError(response.body, apiKey === undefined ? [] : [apiKey]);
+      const secrets = apiKey === undefined ? [] : [apiKey];
+      if (response.status !== 200) throw await unexpectedStatusError(response.body, secrets);
       startStream(reply);
       try {
-        const answer = await relayAnswer({ body: response.body, isSse: response.headers['content-type']?.startsWith('text/event-stream') ?? false, raw: reply.raw, isClientGone: () => isClientGone });
+        const answer = await relayAnswer({ body: response.body, isSse: response.headers['content-type']?.startsWith('text/event-stream') ?? false, raw: reply.raw, isClientGone: () => isClientGone, secrets });
         await this.finish({ reply, loaded: { conversation, messages }, question: options.storedUserMessage, answer });
       } catch (error) {
         // Headers are out: the only way left to report is an error block.

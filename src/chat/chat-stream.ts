@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { SseParser } from '../platform/sse.js';
+import { redactSecrets } from './upstream-failure.js';
 
 /** SEEDS-SPEC §3.5 [REC]: one bare JSON object per event, keys `event` then `data`, then a blank line. */
 export function bareJsonBlock(event: string, data: string): string {
@@ -29,6 +30,8 @@ export interface RelayOptions {
   readonly raw: ServerResponse;
   /** True once the client has closed its connection. */
   readonly isClientGone: () => boolean;
+  /** Keys the upstream may echo in an in-band error; masked before the client sees it. */
+  readonly secrets: readonly string[];
 }
 
 /** Writes with back-pressure: waits for `drain` (or the client leaving) when the socket is full. */
@@ -93,7 +96,8 @@ export async function relayAnswer(options: RelayOptions): Promise<RelayedAnswer>
         const chunk = readChunk(event.data);
         if (chunk.kind === 'done') isFinished = true;
         else if (chunk.kind === 'unparsable') await write(raw, bareJsonBlock('error', `Failed to unmarshal SSE data: ${chunk.message}`));
-        else if (chunk.kind === 'error') return failAndStop(body, { text, reason: `upstream error: ${chunk.message}` });
+        // RELIABILITY §2.1 API10, as before the stream (upstream-failure.ts): an upstream may echo our key.
+        else if (chunk.kind === 'error') return failAndStop(body, { text, reason: `upstream error: ${redactSecrets(chunk.message, options.secrets)}` });
         else {
           for (const piece of chunk.pieces) {
             text += piece;

@@ -15,6 +15,7 @@ export { Accounts } from './accounts.js';
 export { SessionTokens, type VerifiedToken } from './session-tokens.js';
 export { bareJsonBlock } from './chat-stream.js';
 export { renderChatError } from './render-chat-error.js';
+export { redactSecrets } from './upstream-failure.js';
 export { CHAT_MESSAGES } from './chat-messages.js';
 export { newConversationId, parseConversationId } from './conversation-ids.js';
 export type { ChatTables, ConversationsTable, MessagesTable, UsersTable } from './tables.js';
