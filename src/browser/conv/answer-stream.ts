@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { redactSecrets } from '../../chat/index.js';
 import type { TargetResponse } from '../../gateway/index.js';
 import { SseParser } from '../../platform/sse.js';
 import { SSE_HEADERS, startRawResponse } from '../raw-response.js';
@@ -21,7 +22,8 @@ function errorEvent(conversationId: string, error: string): string {
 function readChunk(data: string): { delta: string; error?: string } {
   try {
     const json = JSON.parse(data) as { choices?: { delta?: { content?: unknown } }[]; error?: { message?: unknown } };
-    if (json.error !== undefined) return { delta: '', error: typeof json.error.message === 'string' ? json.error.message : 'upstream error' };
+    // RELIABILITY §2.1 API10: an upstream may echo the key it was sent; key-shaped text is masked.
+    if (json.error !== undefined) return { delta: '', error: typeof json.error.message === 'string' ? redactSecrets(json.error.message, []) : 'upstream error' };
     const content = json.choices?.[0]?.delta?.content;
     return { delta: typeof content === 'string' ? content : '' };
   } catch {
@@ -37,7 +39,7 @@ export interface AnswerStreamOptions {
   readonly messageId: string;
   /**
    * Stores the answer (complete, or what arrived before a failure or a stop) and returns the id
-   * it was stored under. Not called when nothing arrived.
+   * it was stored under. Not called when an incomplete answer had no text yet.
    */
   readonly store: (text: string) => Promise<string>;
 }
@@ -51,6 +53,11 @@ export interface AnswerStreamOptions {
  */
 export function streamAnswer(options: AnswerStreamOptions): Promise<void> {
   const { reply, response, conversationId } = options;
+  if (reply.raw.destroyed) {
+    // The client left before the answer started: no close event will come to end this exchange.
+    response.body.destroy();
+    return Promise.resolve();
+  }
   const raw = startRawResponse(reply, { status: 200, headers: SSE_HEADERS, flush: true });
   const body = response.body;
   const parser = new SseParser();
@@ -58,8 +65,9 @@ export function streamAnswer(options: AnswerStreamOptions): Promise<void> {
   let sawDone = false;
   let failure: string | undefined;
   let stored: Promise<string | undefined> | undefined;
-  // Stored once, whichever comes first: the end, a failure, or the reader leaving.
-  const storeOnce = (): Promise<string | undefined> => (stored ??= text === '' ? Promise.resolve(undefined) : options.store(text));
+  // Stored once, whichever comes first: the end, a failure, or the reader leaving. A complete
+  // answer is stored even when empty (a content filter): the client continues from its id.
+  const storeOnce = (isComplete: boolean): Promise<string | undefined> => (stored ??= text === '' && !isComplete ? Promise.resolve(undefined) : options.store(text));
 
   return new Promise<void>((resolve) => {
     let finished = false;
@@ -73,7 +81,7 @@ export function streamAnswer(options: AnswerStreamOptions): Promise<void> {
       if (raw.writableFinished) return;
       body.destroy();
       // The reader stopped the answer: keep what it saw, so it can continue from that message.
-      storeOnce().catch(storeFailed).finally(finish);
+      storeOnce(false).catch(storeFailed).finally(finish);
     });
     raw.on('drain', () => body.resume());
     body.on('data', (chunk: Buffer) => {
@@ -101,9 +109,10 @@ export function streamAnswer(options: AnswerStreamOptions): Promise<void> {
     const isGone = () => raw.destroyed;
     const end = async () => {
       if (isGone()) return;
-      const storedId = await storeOnce();
+      const isComplete = sawDone && failure === undefined;
+      const storedId = await storeOnce(isComplete);
       if (isGone()) return;
-      if (sawDone && failure === undefined) {
+      if (isComplete) {
         raw.end(`${answerEvent({ messageId: storedId ?? options.messageId, conversationId, text })}data: [DONE]\n\n`);
       } else {
         raw.end(errorEvent(conversationId, failure ?? 'The upstream closed the stream before it was complete.'));

@@ -35,7 +35,11 @@ const isoTime = (ms: number) => new Date(ms).toISOString();
 
 function titleFrom(content: string): string {
   const line = content.trim().split(/\r?\n/, 1)[0] ?? '';
-  return line.length > TITLE_CHARS ? `${line.slice(0, TITLE_CHARS - 1)}…` : line;
+  if (line.length <= TITLE_CHARS) return line;
+  // Cut between UTF-16 code units, but never inside a surrogate pair (an emoji): the store
+  // would keep the lone half as U+FFFD.
+  const cut = line.slice(0, TITLE_CHARS - 1);
+  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
 }
 
 /** Our ids are positive integers below 2^53; anything else names no conversation (404). */
@@ -106,6 +110,9 @@ export class LocalConversations implements ConvBackend {
         if (!reply.raw.writableFinished) gone.abort();
       };
       reply.raw.on('close', onClose);
+      // The client left while the question was being stored: its close event has already fired,
+      // so nothing would cancel the call, and nobody would read the answer.
+      if (reply.raw.destroyed) return;
       const response = await this.deps.gateway
         .forward({
           path: '/v1/chat/completions',
