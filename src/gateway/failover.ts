@@ -126,6 +126,7 @@ function withAttempts(error: SwitchboardError, attempts: number): SwitchboardErr
     status: error.status,
     expose: error.expose,
     headers: error.headers,
+    param: error.param,
     details: { ...error.details, attempts },
   });
 }

@@ -231,7 +231,7 @@ forEachBroker((broker) => {
       const model = `long${'.'.repeat(100)}`;
       const response = await postChat(app, { model });
       expect(response.status).toBe(400);
-      expect(((await response.json()) as any).error).toMatchObject({ type: 'invalid_request_error', message: 'The model name is too long for a worker topic.' });
+      expect(((await response.json()) as any).error).toMatchObject({ type: 'invalid_request_error', message: 'The model name is too long for a worker topic.', param: 'model' });
     });
   });
 });
