@@ -5,6 +5,8 @@ import type { ServerResponse } from 'node:http';
  * (in-process callers pass theirs), or of `clientCloseSignal` (the /v1 proxy).
  */
 export interface ClientSignal {
+  /** The client is gone already: its `abort` event has fired (or never will) before anyone listened. */
+  readonly aborted: boolean;
   addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
   removeEventListener(type: 'abort', listener: () => void): void;
 }
@@ -18,6 +20,10 @@ export function clientCloseSignal(raw: ServerResponse): ClientSignal {
   // startExchange registers one listener; a second one replaces it.
   let registered: { listener: () => void; onClose: () => void } | undefined;
   return {
+    // node:http marks a response destroyed when its socket closes, finished or not.
+    get aborted() {
+      return raw.destroyed && !raw.writableFinished;
+    },
     addEventListener(_type, listener) {
       if (registered) raw.off('close', registered.onClose);
       const onClose = () => {

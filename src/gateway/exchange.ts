@@ -191,13 +191,17 @@ class Exchange implements StartedExchange, ExchangeState {
       throw error;
     }
     const call = buildForwardCall(request, { requestId: this.requestId, requestedModel, model: plan.model, stream: context.stream });
-    this.clientSignal?.addEventListener('abort', this.abort, { once: true });
+    // A signal aborted before this point has fired its event already and will not fire again.
+    if (this.clientSignal?.aborted === true) this.abort();
+    else this.clientSignal?.addEventListener('abort', this.abort, { once: true });
     // A plan of targets that bound their own time (the worker fleet's TIMEOUT) gets no 504 deadline.
     if (!context.stream && !plan.targets.every((target) => target.boundsItsOwnTime === true)) this.deadline = setTimeout(onDeadline, deps.config.timeouts.totalMs, this);
     this.liveSlot = deps.live.add(this);
     this.marker = deps.recorder.begin({ id: this.requestId, createdAt: context.startedAt, buildRow: () => buildPendingRecord(context) });
     let result: FailoverResult;
     try {
+      // Nobody is left to read an answer: no target is called, not even once.
+      if (this.cancel.aborted) throw new SwitchboardError('client_closed', 'Client closed the request.');
       result = await forwardWithFailover(call, { targets: plan.targets, maxAttempts: deps.config.maxAttempts, signal: this.cancel, observer: deps.observer, budget: deps.budget });
     } catch (caught) {
       throw this.failBeforeResponse(caught);
