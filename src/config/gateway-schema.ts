@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { endpointProblem } from '../platform/upstream-endpoint.js';
 import { durationMs, flag, optionalText, positiveInt, stringList } from './schema-helpers.js';
 
 export const policyNames = [
@@ -14,7 +15,11 @@ export const policyNames = [
 /** An upstream declared in config.yaml (upstreams can also live in the database via /admin). */
 export const configUpstreamSchema = z.object({
   name: z.string().optional(),
-  endpoint: z.url(),
+  /** The admin API's and CLI's rule: http(s) only, no credentials (z.url() took ftp:, file: and user:pass@). */
+  endpoint: z.string().superRefine((endpoint, context) => {
+    const problem = endpointProblem(endpoint);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  }),
   /** The upstream's API key. */
   sk: z.string().default(''),
   /** Vendor profile name, see gateway/upstream-profiles.ts. @default "openai-compatible" */

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { displayEndpoint } from '../platform/upstream-endpoint.js';
 import { RawConfig, deepFreeze } from './raw-config.js';
 import { configSchema, type Config } from './schema.js';
 import { SECRET_PATH } from './seed-aliases.js';
@@ -39,13 +40,22 @@ function describeIssues(error: z.ZodError, raw: RawConfig): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.join('.');
     const value = raw.get(path);
-    const source = raw.origins.get(path) ?? 'default';
     const shown = value === undefined ? '' : `=${maskValue(path, value)}`;
-    return `${path}${shown} ${issue.message} (from ${source})`;
+    return `${path}${shown} ${issue.message} (from ${originOf(raw, path)})`;
   });
+}
+
+/** A list (gateway.upstreams) is recorded as one leaf: an issue inside it names the list's source. */
+function originOf(raw: RawConfig, path: string): string {
+  for (let prefix = path; prefix !== ''; prefix = prefix.slice(0, Math.max(0, prefix.lastIndexOf('.')))) {
+    const source = raw.origins.get(prefix);
+    if (source !== undefined) return source;
+  }
+  return 'default';
 }
 
 function maskValue(path: string, value: unknown): string {
   if (SECRET_PATH.test(path)) return '"***"';
-  return JSON.stringify(value);
+  // A URL's password is a secret whatever key holds it (an upstream endpoint with user:pass@).
+  return JSON.stringify(typeof value === 'string' ? displayEndpoint(value) : value);
 }

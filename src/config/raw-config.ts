@@ -26,11 +26,13 @@ export class RawConfig {
     this.set(prefix, value, source);
   }
 
+  /** The value at a dotted path; numeric segments index lists (`gateway.upstreams.0.endpoint`). */
   get(path: string): unknown {
     let node: unknown = this.tree;
     for (const key of path.split('.')) {
-      if (!isPlainObject(node)) return undefined;
-      node = node[key];
+      if (Array.isArray(node)) node = (node as unknown[])[Number(key)];
+      else if (isPlainObject(node)) node = node[key];
+      else return undefined;
     }
     return node;
   }

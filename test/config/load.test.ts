@@ -87,6 +87,22 @@ describe('loadConfig', () => {
     expect(error.message).toContain('***');
   });
 
+  it('refuses a config.yaml upstream endpoint the gateway cannot call, as the admin API and CLI do', () => {
+    const cwd = emptyDir();
+    const file = join(cwd, 'config.yaml');
+    const upstreams = (endpoint: string) => `gateway:\n  upstreams:\n    - endpoint: https://ok.test/v1\n    - endpoint: "${endpoint}"\n      sk: sk-up\n`;
+    for (const endpoint of ['ftp://files.test/v1', 'file:///etc/passwd']) {
+      writeFileSync(file, upstreams(endpoint));
+      expect(configError(() => loadConfig({ cwd })).lines).toEqual([`gateway.upstreams.1.endpoint="${endpoint}" Endpoint must be an http(s) URL (from config file ${file})`]);
+    }
+    writeFileSync(file, upstreams('https://me:hunter2@api.test/v1'));
+    const error = configError(() => loadConfig({ cwd }));
+    expect(error.lines).toEqual([`gateway.upstreams.1.endpoint="https://me:***@api.test/v1" Endpoint must not contain credentials; put the key in SK (from config file ${file})`]);
+    expect(error.message).not.toContain('hunter2');
+    writeFileSync(file, upstreams('http://vllm:8000'));
+    expect(loadConfig({ cwd }).gateway.upstreams.map((upstream) => upstream.endpoint)).toEqual(['https://ok.test/v1', 'http://vllm:8000']);
+  });
+
   it('rejects unknown flags and stray arguments', () => {
     expect(configError(() => loadConfig({ cwd: emptyDir(), argv: ['-bogus'] })).lines).toEqual(['unknown flag -bogus']);
     expect(configError(() => loadConfig({ cwd: emptyDir(), argv: ['serve'] })).lines[0]).toContain('unexpected argument "serve"');
