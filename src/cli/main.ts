@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { readProcessInput, type ProcessInput } from '../config/process-input.js';
 import { runServer } from '../server.js';
 import { addKey, listKeys, revokeKey } from './key-commands.js';
+import { parseSubcommandArgs } from './subcommand-args.js';
 import { addUpstream, listUpstreams, removeUpstream } from './upstream-commands.js';
 import { runWorkerCommand } from '../dispatch/index.js';
 
@@ -18,18 +19,6 @@ const USAGE = `usage:
   switchboard key revoke ID
   switchboard worker                       run a worker (env: BROKER_URL, MODEL_NAME, API_URL, API_KEY, MAX_PROCESS_NUM)`;
 
-/** Splits `--name value` / `--name=value` pairs for the friendlier subcommands. */
-function namedOptions(argv: readonly string[]): { options: Map<string, string>; rest: string[] } {
-  const options = new Map<string, string>();
-  const rest: string[] = [];
-  for (let index = 0; index < argv.length; index++) {
-    const match = /^--?([\w-]+)(?:=(.*))?$/.exec(argv[index] ?? '');
-    if (!match?.[1]) rest.push(argv[index] ?? '');
-    else options.set(match[1], match[2] ?? argv[++index] ?? '');
-  }
-  return { options, rest };
-}
-
 /**
  * The config a store subcommand (`upstream`, `key`) works on: env, .env, config.yaml, and
  * `--database`, read as the seed's `-database` is (a postgres:// URL switches stores; set as a
@@ -42,7 +31,7 @@ function storeCommandConfig(input: ProcessInput, options: ReadonlyMap<string, st
 
 async function runKeyCommand(input: ProcessInput, args: readonly string[]): Promise<number> {
   const [action, ...rest] = args;
-  const { options, rest: positional } = namedOptions(rest);
+  const { options, positional } = parseSubcommandArgs('key', action, rest);
   const config = storeCommandConfig(input, options);
   switch (action) {
     case 'add':
@@ -59,7 +48,7 @@ async function runKeyCommand(input: ProcessInput, args: readonly string[]): Prom
 
 async function runUpstreamCommand(input: ProcessInput, args: readonly string[]): Promise<number> {
   const [action, ...rest] = args;
-  const { options, rest: positional } = namedOptions(rest);
+  const { options, positional } = parseSubcommandArgs('upstream', action, rest);
   const config = storeCommandConfig(input, options);
   switch (action) {
     case 'add':

@@ -84,6 +84,28 @@ describe('seed 001 CLI', () => {
     }
   });
 
+  it('upstream and key subcommands refuse an unknown option or stray argument with one line, and write nothing', async () => {
+    const cwd = workdir();
+    const sk = 'sk-typo-0123456789abcdef';
+    const cases: [string[], string][] = [
+      // A typo must not leave the default endpoint (api.openai.com) holding the user's key.
+      [['upstream', 'add', '--sk', sk, '--endpiont', 'https://mine.example.test/v1'], '--endpiont'],
+      [['upstream', 'add', `--sk=${sk}`, '-endpiont=https://mine.example.test/v1'], '-endpiont'],
+      [['upstream', 'add', '--sk', sk, 'https://mine.example.test/v1'], 'https://mine.example.test/v1'],
+      [['key', 'add', '--nmae', 'laptop'], '--nmae'],
+      [['upstream', 'list', '--verbose'], '--verbose'],
+      [['key', 'revoke', '1', '--force'], '--force'],
+      [['upstream', 'remove', '1', '2'], '"2"'],
+    ];
+    for (const [args, named] of cases) {
+      const result = await runCli(args, { cwd });
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining(named)]);
+      expect(result.stdout + result.stderr).not.toContain(sk);
+    }
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
   it('switchboard upstream add | list | remove', async () => {
     const cwd = workdir();
     const added = await runCli(['upstream', 'add', '--sk', 'sk-friendly-0123456789', '--endpoint', 'https://a.test/v1', '--models', 'm1,m2'], { cwd });
