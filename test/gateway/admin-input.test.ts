@@ -61,5 +61,20 @@ forEachStore((store) => {
       expect(text).not.toContain('hunter2-pass');
       expect(text).toContain('db.example.test/v1');
     });
+
+    it('reads the body as JSON whatever its content type, as gin does (the README\'s `curl -d` sends a form type)', async () => {
+      const send = (contentType: string | undefined, body: string) =>
+        fetch(`${app.url}/admin/upstreams`, { method: 'POST', body, headers: { ...AUTH, ...(contentType ? { 'content-type': contentType } : {}) } });
+      const form = await send('application/x-www-form-urlencoded', JSON.stringify({ SK: 'sk-form-0123456789abcdef', Endpoint: 'https://form.example.test/v1' }));
+      expect(form.status).toBe(200);
+      expect(await form.json()).toEqual({ message: 'success' });
+      const bare = await send('text/plain', JSON.stringify({ SK: 'sk-bare-0123456789abcdef', Endpoint: 'https://bare.example.test/v1' }));
+      expect(bare.status).toBe(200);
+      const listed = (await (await admin('/admin/upstreams')).json()) as { Endpoint: string }[];
+      expect(listed.map((row) => row.Endpoint)).toEqual(expect.arrayContaining(['https://form.example.test/v1', 'https://bare.example.test/v1']));
+      const malformed = await send('application/x-www-form-urlencoded', 'SK=x&Endpoint=y');
+      expect(malformed.status).toBe(400);
+      expect(((await malformed.json()) as { error: string }).error).toMatch(/can't parse OPENAI_UPSTREAM object$/);
+    });
   });
 });

@@ -83,9 +83,11 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     await reply.code(error.status).send({ error: message });
   });
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: '404 page not found' }));
-  // The seed (gin) accepts an empty body with a JSON content type (POST /admin/login, DELETE).
+  // The seed (gin's BindJSON) reads any body as JSON whatever its content type (`curl -d` sends a
+  // form type), and accepts an empty one (POST /admin/login, DELETE).
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, undefined);
     else void parseJson(request, body.toString(), done);
   });
