@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chunk, startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
+import { chatCompletion, chunk, startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
 import { rawHttp } from '../support/raw-http.js';
 import { startApp, type TestApp } from '../support/start-app.js';
 import { forEachStore } from '../support/stores.js';
@@ -97,6 +97,30 @@ forEachStore((store) => {
         const text = await response.text();
         return response.status === 200 && text.endsWith('data: [DONE]\n\n');
       }, 'the lock of the request whose client left to be released');
+    });
+
+    it('answers in the ChatGPT-web format and stores the answer when the upstream ignores stream:true and sends one JSON completion', async () => {
+      upstream.enqueue({ kind: 'json', body: chatCompletion('whole "answer"\nin one body') });
+      const turn = await converse(app, token, { content: 'no stream for me' });
+      expect(turn.status).toBe(200);
+      expect(turn.done).toBe(true);
+      expect(turn.last).toMatchObject({ message: { author: { role: 'assistant' }, content: { content_type: 'text', parts: ['whole "answer"\nin one body'] } }, error: null });
+      const one = await getConv(app, { token, chatType: `conversation/${turn.conversationId}`, query: '?include=messages' });
+      expect(one.json.current_node).toBe(turn.messageId);
+      expect(one.json.messages.map((message: any) => [message.role, message.content])).toEqual([
+        ['user', 'no stream for me'],
+        ['assistant', 'whole "answer"\nin one body'],
+      ]);
+    });
+
+    it('ends with an error event, storing no answer, when a JSON completion holds no message content', async () => {
+      upstream.enqueue({ kind: 'json', body: { object: 'chat.completion', choices: [] } });
+      const turn = await converse(app, token, { content: 'empty json' });
+      expect(turn.status).toBe(200);
+      expect(turn.done).toBe(false);
+      expect(turn.last).toMatchObject({ message: null, error: expect.any(String) });
+      const rows = await app.app.store.db.selectFrom('messages').select('role').where('conversation_id', '=', Number(turn.conversationId)).execute();
+      expect(rows.map((row) => row.role)).toEqual(['user']);
     });
 
     it("never shows the upstream's key when the upstream reports an error inside the stream", async () => {

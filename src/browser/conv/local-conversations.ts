@@ -5,6 +5,7 @@ import { relayResponse } from '../relay-response.js';
 import { queryParam } from '../request-params.js';
 import { streamAnswer } from './answer-stream.js';
 import type { ConvBackend, ConvContext } from './conv-backend.js';
+import { completionAsStream } from './json-answer.js';
 import type { PostBody } from './conv-request.js';
 import type { ConversationLocks } from './conversation-locks.js';
 import type { ConversationStore, StoredConversation, StoredMessage } from './conversation-store.js';
@@ -125,16 +126,19 @@ export class LocalConversations implements ConvBackend {
         .catch((error: unknown) => {
           throw withDetail(error);
         });
-      reply.raw.off('close', onClose);
       request.logContext.model = conversation.model;
-      if (response.status >= 300 || !(response.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+      if (response.status >= 300) {
+        reply.raw.off('close', onClose);
         await relayResponse(reply, response);
         return;
       }
+      // Read while the close listener still cancels the call: the client may leave meanwhile.
+      const stream = (response.headers['content-type'] ?? '').startsWith('text/event-stream') ? response : await completionAsStream(response);
+      reply.raw.off('close', onClose);
       const messageId = randomUUID();
       await streamAnswer({
         reply,
-        response,
+        response: stream,
         conversationId: String(conversation.id),
         messageId,
         store: async (text) => {
