@@ -277,6 +277,27 @@ describe('/conv with -multi', () => {
     expect(list.json.items[list.json.index].id).toBe(b.conversationId);
     controller.abort();
   });
+
+  it('names a conversation by one id string only: "07" is not conversation 7, for the lock, the turn and the lookup alike', async () => {
+    // Our ids are random below 2^53; a short one (as ids of other stores look) makes "07" parse.
+    const now = Date.now();
+    await app.app.store.db.insertInto('conversations').values({ id: 7, owner: 'browser:multi-user', user_id: null, title: 'seven', model: 'gpt-test', api_key_enc: null, created_at: now, updated_at: now }).execute();
+    await app.app.store.db.insertInto('messages').values({ id: 'seven-question', conversation_id: 7, parent_id: null, seq: 0, role: 'user', content: 'seven?', created_at: now }).execute();
+    const a = { conversationId: '7', messageId: 'seven-question' };
+    const padded = '07';
+    upstream.enqueue({ kind: 'sse', events: [chunk('busy')], stallAfter: 1 });
+    const controller = new AbortController();
+    const holding = await postConv(app, { token, body: { content: 'more', parent_message_id: a.messageId, conversation_id: a.conversationId }, signal: controller.signal });
+    await holding.body!.getReader().read();
+    const before = upstream.requests.length;
+    // A second answer into the same conversation under another spelling of its id, past its lock.
+    const aliased = await postConv(app, { token, body: { content: 'sneak in', parent_message_id: a.messageId, conversation_id: padded } });
+    expect(aliased.status).toBe(404);
+    expect(await aliased.text()).toBe('');
+    expect(upstream.requests.length).toBe(before);
+    expect((await getConv(app, { token, chatType: `conversation/${padded}` })).status).toBe(404);
+    controller.abort();
+  });
 });
 
 describe('/conv when the router cannot serve the default model', () => {

@@ -43,9 +43,13 @@ function titleFrom(content: string): string {
   return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
 }
 
-/** Our ids are positive integers below 2^53; anything else names no conversation (404). */
+/**
+ * Our ids are positive integers below 2^53, written without leading zeros; anything else names no
+ * conversation (404). Only the canonical spelling is accepted because the -multi lock and the
+ * listing's busy check key on the id string: "07" would reach conversation 7 past its lock.
+ */
 function parseId(text: string): number | undefined {
-  if (!/^\d{1,16}$/.test(text)) return undefined;
+  if (!/^[1-9]\d{0,15}$/.test(text)) return undefined;
   const id = Number(text);
   return id > 0 && Number.isSafeInteger(id) ? id : undefined;
 }
