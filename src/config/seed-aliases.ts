@@ -23,9 +23,13 @@ export function splitListenAddress(value: string): Assignments {
   return host ? [['server.host', host], ['server.port', match[2]]] : [['server.port', match[2]]];
 }
 
-/** Seed 001's -database is a SQLite path; a postgres:// URL there switches stores too. */
+/**
+ * Seed 001's -database is a SQLite path; a URL there (postgres://…) names a database server
+ * instead. Any scheme counts as a URL, so that `mysql://…` is refused by the schema rather than
+ * taken for a SQLite file named `mysql:/…`.
+ */
 function databaseTarget(value: string): Assignments {
-  return /^postgres(ql)?:\/\//.test(value)
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value)
     ? [['database.url', value]]
     : [['database.sqlitePath', value]];
 }

@@ -47,7 +47,9 @@ export const logSchema = z
 export const databaseSchema = z
   .object({
     /** `postgres://…` selects PostgreSQL; unset means the embedded SQLite file. */
-    url: optionalText().describe('PostgreSQL URL (DATABASE_URL); unset = SQLite'),
+    url: optionalText()
+      .refine((url) => url === undefined || /^postgres(ql)?:\/\//i.test(url), 'only PostgreSQL URLs (postgres://…) are supported; for SQLite give a file path (SQLITE_PATH or -database)')
+      .describe('PostgreSQL URL (DATABASE_URL); unset = SQLite'),
     /** SQLite file (seed 001 -database, seed 002 sqlite.path). @default "./data/switchboard.sqlite" */
     sqlitePath: z.string().default('./data/switchboard.sqlite'),
     /** PostgreSQL pool size per process (RELIABILITY §4). @default 10 */

@@ -64,6 +64,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ cwd: emptyDir(), argv: ['-database', 'postgres://u@h/db'] }).database.url).toBe('postgres://u@h/db');
   });
 
+  it('refuses a database URL of another kind instead of making a SQLite file named after it', () => {
+    for (const [source, options] of [
+      ['env DATABASE_URL', { env: { DATABASE_URL: 'mysql://root:pw-secret@db/app' } }],
+      ['flag -database', { argv: ['-database', 'mysql://root:pw-secret@db/app'] }],
+    ] as const) {
+      const error = configError(() => loadConfig({ cwd: emptyDir(), ...options }));
+      expect(error.lines).toHaveLength(1);
+      expect(error.lines[0]).toMatch(/^database\.url=.* only PostgreSQL URLs \(postgres:\/\/…\) are supported; for SQLite give a file path/);
+      expect(error.lines[0]).toContain(`(from ${source})`);
+      expect(error.message).not.toContain('pw-secret');
+    }
+    expect(loadConfig({ cwd: emptyDir(), env: { DATABASE_URL: 'postgresql://u@h/db' } }).database.url).toBe('postgresql://u@h/db');
+  });
+
   it("reads seed 002's config.yaml keys", () => {
     const cwd = emptyDir();
     writeFileSync(join(cwd, 'config.yaml'), 'server:\n  port: "8090"\nredis:\n  address: "localhost:6379"\n  password: "p@ss"\n  db: 2\nsqlite:\n  path: "./llm_backend.db"\njwt:\n  secret: "a-long-enough-secret-value"\n');
