@@ -6,6 +6,7 @@ import { isForeignKeyViolation, isUniqueViolation } from '../db/driver-errors.js
 import { SwitchboardError } from '../platform/errors.js';
 import { CHAT_MESSAGES } from './chat-messages.js';
 import { newConversationId } from './conversation-ids.js';
+import { MonotonicClock } from './monotonic-clock.js';
 import type { SecretBox } from './secret-box.js';
 import type { ConversationsTable, MessagesTable } from './tables.js';
 
@@ -43,12 +44,15 @@ const MAX_ATTEMPTS = 5;
  * append-only: `seq` only grows, which is what makes the Redis message cache safe to key by it.
  */
 export class ConversationsRepository {
+  /** created_at and updated_at order the listings; see MonotonicClock for why they never tie. */
+  private readonly clock = new MonotonicClock();
+
   constructor(private readonly db: Kysely<Database>, private readonly options: { readonly secretBox?: SecretBox | undefined } = {}) {}
 
   async create(input: NewConversation): Promise<ConversationRow> {
     if (input.apiKey !== undefined && !this.options.secretBox) throw new Error('ConversationsRepository needs a SecretBox to store an api_key');
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const now = Date.now();
+      const now = this.clock.now();
       const id = newConversationId();
       const row: ConversationRow = {
         id,
@@ -83,7 +87,7 @@ export class ConversationsRepository {
       .executeTakeFirst();
   }
 
-  /** Newest first (seed 002 lists by ROWID DESC). */
+  /** Newest first (seed 002 lists by ROWID DESC): created_at is unique per process, the id breaks ties between processes. */
   listOwned(owner: string): Promise<ConversationRow[]> {
     return this.db.selectFrom('conversations').selectAll().where('owner', '=', owner).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
   }
@@ -95,7 +99,7 @@ export class ConversationsRepository {
   }
 
   async renameOwned(id: number, owner: string, title: string): Promise<boolean> {
-    const result = await this.db.updateTable('conversations').set({ title, updated_at: Date.now() }).where('id', '=', id).where('owner', '=', owner).executeTakeFirst();
+    const result = await this.db.updateTable('conversations').set({ title, updated_at: this.clock.now() }).where('id', '=', id).where('owner', '=', owner).executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
 
@@ -126,7 +130,8 @@ export class ConversationsRepository {
   private async insertChain(chain: { conversationId: number; parentId: string | null | undefined; messages: readonly { role: string; content: string }[] }): Promise<MessageRow[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction().execute((trx) => insertAfterNewest(trx, chain));
+        const now = this.clock.now();
+        return await this.db.transaction().execute((trx) => insertAfterNewest(trx, { ...chain, now }));
       } catch (error) {
         if (isForeignKeyViolation(error)) throw new SwitchboardError('not_found', CHAT_MESSAGES.conversationNotFound, { cause: error });
         // A concurrent writer took the same seq (PostgreSQL read committed); read the newest again.
@@ -138,10 +143,10 @@ export class ConversationsRepository {
 
 async function insertAfterNewest(
   trx: Transaction<Database>,
-  chain: { conversationId: number; parentId: string | null | undefined; messages: readonly { role: string; content: string }[] },
+  chain: { conversationId: number; parentId: string | null | undefined; messages: readonly { role: string; content: string }[]; now: number },
 ): Promise<MessageRow[]> {
   const newest = await trx.selectFrom('messages').select(['id', 'seq']).where('conversation_id', '=', chain.conversationId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-  const now = Date.now();
+  const now = chain.now;
   let parentId = chain.parentId === undefined ? (newest?.id ?? null) : chain.parentId;
   let seq = (newest?.seq ?? -1) + 1;
   // Answers come from upstreams and may hold NUL, which PostgreSQL refuses (storableText).

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chunk, startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
 import { startApp, type TestApp } from '../support/start-app.js';
 import { forEachStore } from '../support/stores.js';
@@ -217,6 +217,20 @@ forEachStore((store) => {
       const page = await getConv(app, { token, chatType: 'conversations', query: '?limit=2&offset=1' });
       expect(page.json).toMatchObject({ limit: 2, offset: 1, total: all.json.total });
       expect(page.json.items.map((item: any) => item.id)).toEqual(all.json.items.slice(1, 3).map((item: any) => item.id));
+    });
+
+    it('lists conversations started in the same millisecond newest first, in the order they were started', async () => {
+      const sameMs = await getToken(app, 'same-millisecond');
+      // The clock stands still: every row below is written in the same millisecond.
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+      try {
+        const started: string[] = [];
+        for (let index = 0; index < 6; index++) started.push((await converse(app, sameMs, { content: `started ${index}` })).conversationId);
+        const list = await getConv(app, { token: sameMs, chatType: 'conversations', query: '?limit=100' });
+        expect(list.json.items.map((item: any) => item.id)).toEqual([...started].reverse());
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it('answers OPTIONS with 204 and CORS, and refuses a request without a token', async () => {

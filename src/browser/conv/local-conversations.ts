@@ -73,7 +73,8 @@ export class LocalConversations implements ConvBackend {
 
   async list(context: ConvContext, action: { limit: number; offset: number }): Promise<void> {
     const owner = context.principal.id;
-    const rows = [...(await this.deps.store.listOwned(owner))].sort((a, b) => b.updated_at - a.updated_at || b.id - a.id);
+    // ChatGPT's order: last active first; ties (other processes) fall back to the store's creation order.
+    const rows = [...(await this.deps.store.listOwned(owner))].sort((a, b) => b.updated_at - a.updated_at || b.created_at - a.created_at);
     const items = rows.slice(action.offset, action.offset + action.limit).map((row) => ({
       id: String(row.id),
       title: row.title,
