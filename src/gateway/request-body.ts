@@ -10,8 +10,9 @@ export interface ReadBody {
   readonly model: string | undefined;
 }
 
-function invalidJson(): SwitchboardError {
-  return new SwitchboardError('invalid_json', SEED_MESSAGES.invalidJson);
+/** The seed's message and code; `param` names a field of the wrong type, as OpenAI's errors do. */
+function invalidJson(param?: string): SwitchboardError {
+  return new SwitchboardError('invalid_json', SEED_MESSAGES.invalidJson, param === undefined ? {} : { param });
 }
 
 /**
@@ -33,8 +34,8 @@ export function readProxyBody(body: Buffer, contentType: string): ReadBody {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidJson();
   const json = value as Record<string, unknown>;
   const { model, stream } = json;
-  if (model !== undefined && typeof model !== 'string') throw invalidJson();
-  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') throw invalidJson();
+  if (model !== undefined && typeof model !== 'string') throw invalidJson('model');
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') throw invalidJson('stream');
   return { json, model: checkModel(model) };
 }
 

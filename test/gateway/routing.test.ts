@@ -163,20 +163,21 @@ describe('what reaches the upstream', () => {
 
 describe('bad input on /v1 gets OpenAI-shaped errors', () => {
   it.each([
-    ['invalid JSON', '{', 400, 'invalid_json'],
-    ['a top-level array', '[]', 400, 'invalid_json'],
-    ['model that is not a string', '{"model":123}', 400, 'invalid_json'],
-    ['stream that is not a boolean', '{"model":"a","stream":"yes"}', 400, 'invalid_json'],
-    ['a model name with CRLF', '{"model":"a\\r\\nb"}', 400, 'bad_request'],
-    ['a model name with spaces', '{"model":"a b"}', 400, 'bad_request'],
-    ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]), 400, 'invalid_json'],
-  ])('%s', async (_name, body, status, code) => {
+    ['invalid JSON', '{', 400, 'invalid_json', null],
+    ['a top-level array', '[]', 400, 'invalid_json', null],
+    ['model that is not a string', '{"model":123}', 400, 'invalid_json', 'model'],
+    ['stream that is not a boolean', '{"model":"a","stream":"yes"}', 400, 'invalid_json', 'stream'],
+    ['a model name with CRLF', '{"model":"a\\r\\nb"}', 400, 'bad_request', 'model'],
+    ['a model name with spaces', '{"model":"a b"}', 400, 'bad_request', 'model'],
+    ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]), 400, 'invalid_json', null],
+  ])('%s', async (_name, body, status, code, param) => {
     const up = await upstream();
     const gateway = await app({ 'gateway.upstreams': [{ endpoint: `${up.url}/v1`, sk: 'a' }] });
     const response = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body });
     expect(response.status).toBe(status);
     const json = (await response.json()) as any;
-    expect(json.error).toMatchObject({ type: 'invalid_request_error', code });
+    // `param` names the offending field, as OpenAI's errors do.
+    expect(json.error).toMatchObject({ type: 'invalid_request_error', code, param });
     expect(typeof json.error.message).toBe('string');
     expect(up.requests).toHaveLength(0);
   });
