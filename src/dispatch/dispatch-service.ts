@@ -45,7 +45,13 @@ export function createDispatchService(options: DispatchServiceOptions): Dispatch
     listenHost: config.server.host,
     addresses: options.addresses,
   });
-  const targetSettings = { timeoutMs: settings.timeoutMs, streamIdleMs: settings.streamIdleMs, keepAliveMs: settings.keepAliveMs };
+  const targetSettings = {
+    timeoutMs: settings.timeoutMs,
+    streamIdleMs: settings.streamIdleMs,
+    keepAliveMs: settings.keepAliveMs,
+    maxBufferedBytes: config.gateway.maxBufferedBytes,
+    clientStallMs: config.gateway.timeouts.clientStallMs,
+  };
   const modelTargets = new FleetModels(settings.models, (model) => new WorkerTarget(model, { broker, hub, endpoint, settings: targetSettings, log }));
   if (settings.models.length > 0) log.info({ broker: broker.kind, models: settings.models }, 'worker fleet models');
   if (settings.models.length > 0 && settings.brokerUrl === undefined) {

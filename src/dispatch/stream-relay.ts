@@ -8,6 +8,12 @@ export interface StreamRelayOptions {
   readonly keepAliveMs: number;
   /** No worker frame for this long ends the stream with an error (the seed had no limit). */
   readonly idleMs: number;
+  /** Most bytes held for a reader that is behind (gateway `maxBufferedBytes`, R7). */
+  readonly maxBufferedBytes: number;
+  /** Once over that, a reader that takes nothing for this long loses the stream (gateway `clientStallMs`, F11). */
+  readonly clientStallMs: number;
+  /** The reader fell behind past maxBufferedBytes: the worker must stop sending (its frames would have nowhere to go). */
+  readonly onOverflow: () => void;
   /** Runs once when the body ends, fails or is destroyed by its reader. */
   readonly onClose: () => void;
 }
@@ -35,14 +41,28 @@ function bodyError(message: string, code: string): Error {
  * frame's `data` is written as `data: <exact bytes>\n\n` (on one line: oneLine); `end` writes
  * its `data` first if present, then `data: [DONE]\n\n`. A stream whose worker goes quiet or
  * whose worker socket closes fails with an error (no [DONE]) that the gateway renders in-band.
+ *
+ * Bounded for slow readers (R7): the gateway pauses this body while its client's queue is full,
+ * but a worker cannot be slowed for one stream (its socket carries others), so frames would pile
+ * up here. Past maxBufferedBytes the worker is told to stop and nothing more is taken; what is
+ * held waits for the reader. A stalled /v1 client is then cut by the gateway's own stall rule
+ * (record: client_stalled); a reader that catches up gets the held bytes and then an error, and
+ * one that takes nothing for clientStallMs loses the stream (in-process readers have no other
+ * stall rule).
  */
 export class StreamRelay {
   readonly body: Readable;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private isOverflowed = false;
+  private heldAtCheck = 0;
 
   constructor(private readonly options: StreamRelayOptions) {
-    this.body = new Readable({ read: () => undefined });
+    // highWaterMark 0: Node then asks for more (onRead) only once the queue is empty, which is
+    // how an overflowed stream learns its reader has everything. Frames are pushed whatever
+    // push() answers; the cap above is what bounds them.
+    this.body = new Readable({ highWaterMark: 0, read: () => this.onRead() });
     // The body can fail before the gateway reads it (client gone during the publish); the
     // gateway's own pipeline listens for errors once it has the body.
     this.body.on('error', () => undefined);
@@ -57,6 +77,7 @@ export class StreamRelay {
   private clearTimers(): void {
     clearTimeout(this.keepAliveTimer);
     clearTimeout(this.idleTimer);
+    clearTimeout(this.stallTimer);
   }
 
   private armKeepAlive(): void {
@@ -77,11 +98,40 @@ export class StreamRelay {
     this.armKeepAlive();
   }
 
+  /** The reader wants more: after an overflow, an empty queue means it has everything there will be. */
+  private onRead(): void {
+    if (this.isOverflowed && this.body.readableLength === 0) {
+      this.fail(bodyError('The client read the stream more slowly than the worker wrote it.', 'ERR_SWITCHBOARD_CLIENT_SLOW'));
+    }
+  }
+
+  /** The gateway's rule for its own queue: progress, not emptiness, is what counts. */
+  private checkStall(): void {
+    const held = this.body.readableLength;
+    if (held < this.heldAtCheck) {
+      this.heldAtCheck = held;
+      this.stallTimer = setTimeout(() => this.checkStall(), this.options.clientStallMs);
+      return;
+    }
+    this.fail(bodyError('The client stopped reading the stream.', 'ERR_SWITCHBOARD_CLIENT_STALLED'));
+  }
+
+  private overflow(): void {
+    this.isOverflowed = true;
+    this.clearTimers();
+    this.heldAtCheck = this.body.readableLength;
+    this.stallTimer = setTimeout(() => this.checkStall(), this.options.clientStallMs);
+    this.options.onOverflow();
+  }
+
   /** One worker frame; `dataText` is the frame's `data` exactly as sent (undefined when absent). */
   frame(dataText: string | undefined, isEnd: boolean): void {
+    if (this.isOverflowed) return;
     if (dataText !== undefined && dataText !== 'null') this.write(`data: ${oneLine(dataText)}\n\n`);
     if (!isEnd) {
-      this.armIdle();
+      // A last frame is kept even past the cap: the answer is then complete and nothing more comes.
+      if (this.body.readableLength > this.options.maxBufferedBytes) this.overflow();
+      else this.armIdle();
       return;
     }
     this.write(DONE);

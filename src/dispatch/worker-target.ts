@@ -18,6 +18,9 @@ export interface WorkerTargetSettings {
   readonly timeoutMs: number;
   readonly streamIdleMs: number;
   readonly keepAliveMs: number;
+  /** The gateway's per-stream bound for a slow client (R7), applied to worker streams too. */
+  readonly maxBufferedBytes: number;
+  readonly clientStallMs: number;
 }
 
 export interface WorkerTargetDeps {
@@ -134,6 +137,10 @@ export class WorkerTarget implements Target {
     const relay = new StreamRelay({
       keepAliveMs: settings.keepAliveMs,
       idleMs: settings.streamIdleMs,
+      maxBufferedBytes: settings.maxBufferedBytes,
+      clientStallMs: settings.clientStallMs,
+      // Forgetting the request tells its worker to stop (ReplyHub.onCancel); later frames get refused.
+      onOverflow: () => hub.remove(requestId),
       onClose: () => {
         signal.removeEventListener('abort', onAbort);
         hub.remove(requestId);
