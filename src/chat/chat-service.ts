@@ -4,6 +4,7 @@ import type { Store } from '../db/connect.js';
 import { SettingsRepository } from '../db/settings-repository.js';
 import type { Gateway, Principal, TargetResponse } from '../gateway/index.js';
 import { SwitchboardError } from '../platform/errors.js';
+import { writeRequestLine } from '../platform/http-server.js';
 import { Accounts } from './accounts.js';
 import { NoChatCache, type ChatCache } from './chat-cache.js';
 import { CHAT_MESSAGES } from './chat-messages.js';
@@ -148,13 +149,22 @@ export class ChatService {
     const onAbort = () => controller.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const response = await this.forward({ conversation, messages, prompt: options.promptUserMessage ?? options.storedUserMessage, apiKey, ip: options.ip, signal: controller.signal });
+      const response = await this.forward({ conversation, messages, prompt: options.promptUserMessage ?? options.storedUserMessage, apiKey, ip: options.ip, signal: controller.signal }).catch((error: unknown) => {
+        // The client's own leaving cancelled the call: nothing failed on our side.
+        if (isClientGone) return undefined;
+        throw error;
+      });
+      if (response === undefined) {
+        endForGoneClient(reply);
+        return;
+      }
       const secrets = apiKey === undefined ? [] : [apiKey];
       if (response.status !== 200) throw await unexpectedStatusError(response.body, secrets);
       startStream(reply);
       try {
         const answer = await relayAnswer({ body: response.body, isSse: response.headers['content-type']?.startsWith('text/event-stream') ?? false, raw: reply.raw, isClientGone: () => isClientGone, secrets });
         await this.finish({ reply, loaded: { conversation, messages }, question: options.storedUserMessage, answer });
+        if (answer.ending === 'client_closed') endForGoneClient(reply);
       } catch (error) {
         // Headers are out: the only way left to report is an error block.
         reply.request.log.error({ err: error }, 'chat stream failed');
@@ -237,6 +247,17 @@ function threadOf(messages: readonly MessageRow[]): MessageRow[] {
     message = message.parent_id === null ? undefined : byId.get(message.parent_id);
   }
   return thread.reverse();
+}
+
+/**
+ * A client that left ends its request as a client disconnect: one info request line with 499
+ * (the gateway's record says the same). Fastify writes no line itself: its onResponse hook waits
+ * for a response that finished, which a closed connection never does.
+ */
+function endForGoneClient(reply: FastifyReply): void {
+  if (!reply.sent) reply.hijack();
+  const { request } = reply;
+  writeRequestLine(request.log, { method: request.method, url: request.url, status: 499, elapsedMs: reply.elapsedTime }, request.logContext);
 }
 
 /** SEEDS-SPEC §3.5 step 7 headers; our CORS headers already set on the reply come along. */
