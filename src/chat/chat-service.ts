@@ -4,11 +4,11 @@ import type { Store } from '../db/connect.js';
 import { SettingsRepository } from '../db/settings-repository.js';
 import type { Gateway, Principal, TargetResponse } from '../gateway/index.js';
 import { SwitchboardError } from '../platform/errors.js';
-import { writeRequestLine } from '../platform/http-server.js';
 import { Accounts } from './accounts.js';
 import { NoChatCache, type ChatCache } from './chat-cache.js';
 import { CHAT_MESSAGES } from './chat-messages.js';
 import { bareJsonBlock, relayAnswer, type RelayedAnswer } from './chat-stream.js';
+import { endForGoneClient } from './end-for-gone-client.js';
 import { ConversationsRepository, type ConversationRow, type MessageRow, type OwnedConversation } from './conversations-repository.js';
 import { LoginLimiter } from './login-limiter.js';
 import { Passwords } from './passwords.js';
@@ -247,17 +247,6 @@ function threadOf(messages: readonly MessageRow[]): MessageRow[] {
     message = message.parent_id === null ? undefined : byId.get(message.parent_id);
   }
   return thread.reverse();
-}
-
-/**
- * A client that left ends its request as a client disconnect: one info request line with 499
- * (the gateway's record says the same). Fastify writes no line itself: its onResponse hook waits
- * for a response that finished, which a closed connection never does.
- */
-function endForGoneClient(reply: FastifyReply): void {
-  if (!reply.sent) reply.hijack();
-  const { request } = reply;
-  writeRequestLine(request.log, { method: request.method, url: request.url, status: 499, elapsedMs: reply.elapsedTime }, request.logContext);
 }
 
 /** SEEDS-SPEC §3.5 step 7 headers; our CORS headers already set on the reply come along. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { endForGoneClient } from '../../chat/index.js';
 import type { Gateway } from '../../gateway/index.js';
 import { SwitchboardError, publicMessage, toSwitchboardError } from '../../platform/errors.js';
 import { relayResponse } from '../relay-response.js';
@@ -105,55 +106,67 @@ export class LocalConversations implements ConvBackend {
   }
 
   async post(context: ConvContext, action: { body: PostBody }): Promise<void> {
-    const { request, reply, principal } = context;
+    const { reply, principal } = context;
     const input = action.body;
     const release = this.deps.locks.acquire(this.lockKey(principal.id, input.conversationId));
     try {
-      const { conversation, branch } = await this.resolveTurn(principal.id, input);
-      const question = await this.deps.store.appendMessage({ conversationId: conversation.id, parentId: branch.at(-1)?.id ?? null, role: 'user', content: input.content });
-      const gone = new AbortController();
-      const onClose = () => {
-        if (!reply.raw.writableFinished) gone.abort();
-      };
-      reply.raw.on('close', onClose);
-      // The client left while the question was being stored: its close event has already fired,
-      // so nothing would cancel the call, and nobody would read the answer.
-      if (reply.raw.destroyed) return;
-      const response = await this.deps.gateway
-        .forward({
-          path: '/v1/chat/completions',
-          body: { model: conversation.model, stream: true, messages: [...branch, question].map((message) => ({ role: message.role, content: message.content })) },
-          principal: { kind: 'browser', id: principal.id },
-          headers: upstreamIdentity(principal),
-          ip: request.ip,
-          signal: gone.signal,
-        })
-        .catch((error: unknown) => {
-          throw withDetail(error);
-        });
-      request.logContext.model = conversation.model;
-      if (response.status >= 300) {
-        reply.raw.off('close', onClose);
-        await relayResponse(reply, response);
-        return;
-      }
-      // Read while the close listener still cancels the call: the client may leave meanwhile.
-      const stream = (response.headers['content-type'] ?? '').startsWith('text/event-stream') ? response : await completionAsStream(response);
-      reply.raw.off('close', onClose);
-      const messageId = randomUUID();
-      await streamAnswer({
-        reply,
-        response: stream,
-        conversationId: String(conversation.id),
-        messageId,
-        store: async (text) => {
-          const answer = await this.deps.store.appendMessage({ conversationId: conversation.id, parentId: question.id, role: 'assistant', content: text, id: messageId });
-          return answer.id;
-        },
-      });
+      await this.answer(context, input);
+      // Fastify writes no request line for a response that never finished: a client that left
+      // is logged here, as seed 002 chat does.
+      if (reply.raw.destroyed && !reply.raw.writableFinished) endForGoneClient(reply);
     } finally {
       release();
     }
+  }
+
+  /** Stores the question and streams the answer; returns without a response when the client left. */
+  private async answer(context: ConvContext, input: PostBody): Promise<void> {
+    const { request, reply, principal } = context;
+    const { conversation, branch } = await this.resolveTurn(principal.id, input);
+    const question = await this.deps.store.appendMessage({ conversationId: conversation.id, parentId: branch.at(-1)?.id ?? null, role: 'user', content: input.content });
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    };
+    reply.raw.on('close', onClose);
+    // The client left while the question was being stored: its close event has already fired,
+    // so nothing would cancel the call, and nobody would read the answer.
+    if (reply.raw.destroyed) return;
+    const response = await this.deps.gateway
+      .forward({
+        path: '/v1/chat/completions',
+        body: { model: conversation.model, stream: true, messages: [...branch, question].map((message) => ({ role: message.role, content: message.content })) },
+        principal: { kind: 'browser', id: principal.id },
+        headers: upstreamIdentity(principal),
+        ip: request.ip,
+        signal: gone.signal,
+      })
+      .catch((error: unknown) => {
+        // The client's own leaving cancelled the call: nothing failed on our side.
+        if (gone.signal.aborted) return undefined;
+        throw withDetail(error);
+      });
+    request.logContext.model = conversation.model;
+    if (response === undefined) return;
+    if (response.status >= 300) {
+      reply.raw.off('close', onClose);
+      await relayResponse(reply, response);
+      return;
+    }
+    // Read while the close listener still cancels the call: the client may leave meanwhile.
+    const stream = (response.headers['content-type'] ?? '').startsWith('text/event-stream') ? response : await completionAsStream(response);
+    reply.raw.off('close', onClose);
+    const messageId = randomUUID();
+    await streamAnswer({
+      reply,
+      response: stream,
+      conversationId: String(conversation.id),
+      messageId,
+      store: async (text) => {
+        const answer = await this.deps.store.appendMessage({ conversationId: conversation.id, parentId: question.id, role: 'assistant', content: text, id: messageId });
+        return answer.id;
+      },
+    });
   }
 
   /** SEEDS-SPEC §4.6 (3): an empty parent or conversation id starts a new conversation. */

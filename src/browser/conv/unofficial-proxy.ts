@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { endForGoneClient } from '../../chat/index.js';
 import { SwitchboardError } from '../../platform/errors.js';
 import { SseParser } from '../../platform/sse.js';
 import { relayResponse } from '../relay-response.js';
@@ -130,12 +131,22 @@ export class UnofficialProxyConversations implements ConvBackend {
       const gone = new AbortController();
       const onClose = () => gone.abort();
       context.reply.raw.on('close', onClose);
-      const answer = await this.call({ method: 'POST', path: '/conversation', body: JSON.stringify(payload), signal: gone.signal, context });
+      const answer = await this.call({ method: 'POST', path: '/conversation', body: JSON.stringify(payload), signal: gone.signal, context }).catch((error: unknown) => {
+        // The client's own leaving cancelled the call: nothing failed on our side.
+        if (gone.signal.aborted) return undefined;
+        throw error;
+      });
       context.reply.raw.off('close', onClose);
-      const relayed = passThrough(context, answer);
-      // Attached after the relay's own listener, in the same tick: both see every chunk.
-      if (answer.statusCode === 200 && input.conversationId !== '') this.watchCurrentNode(answer.body, input.conversationId);
-      await relayed;
+      if (answer !== undefined) {
+        const relayed = passThrough(context, answer);
+        // Attached after the relay's own listener, in the same tick: both see every chunk.
+        if (answer.statusCode === 200 && input.conversationId !== '') this.watchCurrentNode(answer.body, input.conversationId);
+        await relayed;
+      }
+      // Fastify writes no request line for a response that never finished: a client that left
+      // is logged here, as seed 002 chat does.
+      const { raw } = context.reply;
+      if (raw.destroyed && !raw.writableFinished) endForGoneClient(context.reply);
     } finally {
       release();
     }
