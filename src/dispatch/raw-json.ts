@@ -46,8 +46,9 @@ function skipValue(text: string, index: number): number {
 /**
  * The top-level members of a JSON object, each value as its exact source text, so a worker's
  * `data` reaches the client byte for byte (SEEDS-SPEC §1.3: "byte for byte as the worker sent
- * it"). `text` must already have passed JSON.parse. A repeated key keeps its last value, as
- * JSON.parse does.
+ * it"). `text` must already have passed JSON.parse, or be the head of such a text (an oversized
+ * reply cut at the limit: the members before the cut are read, the cut one is partial). A
+ * repeated key keeps its last value, as JSON.parse does.
  */
 export function rawMembers(text: string): Map<string, string> {
   const members = new Map<string, string>();
@@ -58,7 +59,13 @@ export function rawMembers(text: string): Map<string, string> {
     at = skipWhitespace(text, at);
     if (text.charAt(at) !== '"') return members;
     const keyEnd = skipString(text, at);
-    const key = JSON.parse(text.slice(at, keyEnd)) as string;
+    let key: string;
+    try {
+      key = JSON.parse(text.slice(at, keyEnd)) as string;
+    } catch {
+      // A key cut off by the end of a head: nothing after it can be read.
+      return members;
+    }
     at = skipWhitespace(text, keyEnd) + 1;
     const valueStart = skipWhitespace(text, at);
     at = skipValue(text, valueStart);

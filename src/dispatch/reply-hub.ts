@@ -10,6 +10,8 @@ export interface PendingResult {
   readonly token: string;
   /** `data` exactly as the worker sent it; undefined when the reply had no `data` member. */
   settle(dataText: string | undefined): void;
+  /** The worker's reply could not be taken (too large): the client gets an error with `message`. */
+  fail(message: string): void;
 }
 
 /** A parked stream: frames are relayed until `end`; the worker's socket is bound at the first frame. */
@@ -121,6 +123,15 @@ export class ReplyHub {
     if (typeof entry === 'string') return entry;
     this.forget(input.requestId);
     (entry as PendingResult).settle(input.dataText);
+    return 'ok';
+  }
+
+  /** A `/res` reply that could not be taken: its request fails now, if the token is its own. */
+  failResult(input: Omit<ReplyInput, 'dataText'>, message: string): ReplyVerdict {
+    const entry = this.check({ ...input, dataText: undefined }, 'result');
+    if (typeof entry === 'string') return entry;
+    this.forget(input.requestId);
+    (entry as PendingResult).fail(message);
     return 'ok';
   }
 

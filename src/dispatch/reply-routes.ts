@@ -1,10 +1,12 @@
 import websocket from '@fastify/websocket';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
 import type { RawData } from 'ws';
 import { SEED_MESSAGES } from '../gateway/index.js';
-import { toSwitchboardError } from '../platform/errors.js';
+import { SwitchboardError, toSwitchboardError } from '../platform/errors.js';
 import { rawMembers } from './raw-json.js';
+import { readReplyBody, replyAddressHint } from './reply-body.js';
 import type { ReplyHub, ReplyVerdict } from './reply-hub.js';
 import { wsFrameText } from './ws-frame-text.js';
 import { keepSocketAlive } from './ws-heartbeat.js';
@@ -60,6 +62,16 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** An oversized `/res` body: the client it answers is told now, not at TIMEOUT (the worker gets 413). */
+function failTooLarge(deps: ReplyRoutesDeps, request: FastifyRequest, head: string): void {
+  const hint = replyAddressHint(head);
+  if (hint.requestId === undefined) return;
+  const message = `The worker's reply was larger than the ${deps.maxReplyBytes}-byte limit.`;
+  const verdict = deps.hub.failResult({ requestId: hint.requestId, token: hint.token ?? bearerToken(request) }, message);
+  if (verdict === 'ok') request.log.warn({ requestId: hint.requestId, limit: deps.maxReplyBytes }, 'worker reply too large; its request failed');
+  else request.log.debug({ requestId: hint.requestId, verdict }, 'worker reply too large');
+}
+
 async function handleResult(deps: ReplyRoutesDeps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const parsed = typeof request.body === 'string' ? parseReply(request.body) : undefined;
   if (!parsed) {
@@ -109,7 +121,11 @@ export async function registerReplyRoutes(app: FastifyInstance, deps: ReplyRoute
   await app.register(websocket, { options: { maxPayload: deps.maxReplyBytes } });
   // The body is kept as text so `data` can be relayed byte for byte.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: deps.maxReplyBytes }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', async (request: FastifyRequest, payload: IncomingMessage) => {
+    const text = await readReplyBody(payload, deps.maxReplyBytes, (head) => failTooLarge(deps, request, head));
+    if (text === undefined) throw new SwitchboardError('payload_too_large', 'Reply body is too large');
+    return text;
+  });
   app.setErrorHandler(async (rawError, request, reply) => {
     const error = toSwitchboardError(rawError);
     if (error.status >= 500) request.log.error({ err: rawError }, 'worker reply failed');

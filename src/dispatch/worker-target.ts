@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
-import { SEED_MESSAGES, type CancelSignal, type ForwardCall, type Target, type TargetResponse } from '../gateway/index.js';
+import { SEED_MESSAGES, openAiErrorBody, type CancelSignal, type ForwardCall, type Target, type TargetResponse } from '../gateway/index.js';
 import { SwitchboardError } from '../platform/errors.js';
 import type { Broker } from './brokers/broker.js';
 import type { CallbackEndpoint } from './callback-endpoint.js';
@@ -115,6 +115,11 @@ export class WorkerTarget implements Target {
         settle: (dataText) => {
           finish();
           resolve(jsonResponse(200, dataText));
+        },
+        // A 502 answer rather than a thrown error: as with the 408, the worker did answer.
+        fail: (message) => {
+          finish();
+          resolve(jsonResponse(502, JSON.stringify(openAiErrorBody(new SwitchboardError('upstream_error', message)))));
         },
       });
     });
