@@ -72,7 +72,12 @@ const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
   upstream_reset: 'The upstream connection was lost.',
   shutdown: 'Switchboard is shutting down; the response was cut short.',
   upstream_malformed: 'The upstream sent an event larger than the 4 MiB limit.',
+  // Heard only by a client that caught up after a worker stream was stopped for it (dispatch/stream-relay.ts).
+  client_stalled: 'The client did not read the response fast enough; it was cut short.',
 };
+
+/** Codes of body errors that say the client fell behind (the worker-stream relay's own limits). */
+const CLIENT_SLOW_CODES = new Set(['ERR_SWITCHBOARD_CLIENT_SLOW', 'ERR_SWITCHBOARD_CLIENT_STALLED']);
 
 const MAX_CAPTURE_CHARS = 256 * 1024;
 
@@ -86,6 +91,7 @@ function classifyBodyError(error: unknown, state: ExchangeState): string {
   if (state.deadlineHit) return 'upstream_timeout';
   if ((error as Error | undefined)?.name === 'SseLineTooLongError') return 'upstream_malformed';
   const code = (error as { code?: string } | undefined)?.code;
+  if (code !== undefined && CLIENT_SLOW_CODES.has(code)) return 'client_stalled';
   if (code === 'UND_ERR_BODY_TIMEOUT') return 'upstream_idle_timeout';
   if (code === 'ERR_SWITCHBOARD_IDLE') return 'upstream_idle_timeout';
   return 'upstream_reset';

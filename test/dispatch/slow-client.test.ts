@@ -112,7 +112,8 @@ forEachBroker(
         sim = await WorkerSim.start({ brokerUrl: url, model });
         const result: FloodResult = { sentBytes: 0, cancelledAfterBytes: undefined };
         sim.handler = (task) => flood(task, model, result);
-        const stalled = stalledClient(app, model, `catch-up-${Date.now()}`);
+        const requestId = `catch-up-${Date.now()}`;
+        const stalled = stalledClient(app, model, requestId);
         client = stalled;
         await expect.poll(() => result.cancelledAfterBytes !== undefined, { timeout: 10_000 }).toBe(true);
         const parts: Buffer[] = [];
@@ -125,6 +126,9 @@ forEachBroker(
         expect(frames).toBeGreaterThan(0);
         expect(text).not.toContain('[DONE]');
         expect(text.slice(text.lastIndexOf('data: '))).toMatch(/^data: \{"error":/);
+        // The client, not the worker, fell behind: said so in-band and in the record.
+        expect(text.slice(text.lastIndexOf('data: '))).toContain('did not read the response fast enough');
+        expect(await finalRecord(app, requestId)).toMatchObject({ outcome: 'client_stalled', status: 499 });
       }, 30_000);
     });
   },
