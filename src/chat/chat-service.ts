@@ -146,6 +146,9 @@ export class ChatService {
       controller.abort();
     };
     reply.raw.on('close', onClose);
+    // A client that left while the conversation was read has fired its close event already: the
+    // aborted signal makes the gateway call no upstream (its record says client_closed).
+    if (reply.raw.destroyed) onClose();
     const onAbort = () => controller.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
