@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { endForGoneClient } from '../chat/index.js';
 import type { Gateway } from '../gateway/index.js';
 import type { BrowserTokens } from './browser-tokens.js';
 import { reduceChatBody } from './chat-body.js';
@@ -18,23 +19,47 @@ export interface ChatRouteDeps {
  */
 export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDeps): void {
   app.post('/chat', async (request, reply) => {
+    await answer({ request, reply, deps });
+    // Fastify writes no request line for a response that never finished: a client that left
+    // is logged here, as seed 002 chat and /conv do.
+    if (reply.raw.destroyed && !reply.raw.writableFinished) endForGoneClient(reply);
+  });
+}
+
+/** Forwards the call and relays the answer; returns without a response when the client left. */
+async function answer(context: { request: FastifyRequest; reply: FastifyReply; deps: ChatRouteDeps }): Promise<void> {
+  const { request, reply, deps } = context;
+  // Listening from the start: a client that leaves while its token is checked fires its close
+  // event then, and nothing else would cancel the call made after it.
+  const gone = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) gone.abort();
+  };
+  reply.raw.on('close', onClose);
+  // Closed before the handler ran: the event has fired already and will not fire again.
+  if (reply.raw.destroyed) onClose();
+  try {
     const principal = await requirePrincipal(request, deps.tokens);
     const body = reduceChatBody(request.body as Buffer);
     request.logContext.model = body.model;
-    const gone = new AbortController();
-    const onClose = () => {
-      if (!reply.raw.writableFinished) gone.abort();
-    };
-    reply.raw.on('close', onClose);
-    const response = await deps.gateway.forward({
-      path: '/v1/chat/completions',
-      body: { model: body.model, stream: body.stream, messages: body.messages },
-      principal: { kind: 'browser', id: principal.id },
-      headers: upstreamIdentity(principal),
-      ip: request.ip,
-      signal: gone.signal,
-    });
+    // An aborted signal makes the gateway call no target (its record says client_closed).
+    const response = await deps.gateway
+      .forward({
+        path: '/v1/chat/completions',
+        body: { model: body.model, stream: body.stream, messages: body.messages },
+        principal: { kind: 'browser', id: principal.id },
+        headers: upstreamIdentity(principal),
+        ip: request.ip,
+        signal: gone.signal,
+      })
+      .catch((error: unknown) => {
+        // The client's own leaving cancelled the call: nothing failed on our side.
+        if (gone.signal.aborted) return undefined;
+        throw error;
+      });
     reply.raw.off('close', onClose);
-    await relayResponse(reply, response);
-  });
+    if (response !== undefined) await relayResponse(reply, response);
+  } finally {
+    reply.raw.off('close', onClose);
+  }
 }
