@@ -151,6 +151,8 @@ export class ChatService {
     if (reply.raw.destroyed) onClose();
     const onAbort = () => controller.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // A signal aborted before this point fires no event: the gateway would still call the upstream.
+    if (options.signal?.aborted === true) onAbort();
     try {
       const response = await this.forward({ conversation, messages, prompt: options.promptUserMessage ?? options.storedUserMessage, apiKey, ip: options.ip, signal: controller.signal }).catch((error: unknown) => {
         // The client's own leaving cancelled the call: nothing failed on our side.
