@@ -6,9 +6,10 @@ import type { ModelTargets } from '../gateway/index.js';
 import type { Broker } from './brokers/broker.js';
 import { openBroker } from './brokers/open-broker.js';
 import { CallbackEndpoint } from './callback-endpoint.js';
+import { CancelNotices } from './cancel-notices.js';
 import { FleetModels } from './fleet-models.js';
 import { ReplyHub } from './reply-hub.js';
-import { registerReplyRoutes, sendCancel } from './reply-routes.js';
+import { registerReplyRoutes } from './reply-routes.js';
 import { WorkerTarget } from './worker-target.js';
 
 export interface DispatchServiceOptions {
@@ -22,6 +23,8 @@ export interface DispatchServiceOptions {
 export interface DispatchService {
   readonly broker: Broker;
   readonly hub: ReplyHub;
+  /** What `/res/ws` sockets were told to cancel (shared by the hub and the reply routes). */
+  readonly cancels: CancelNotices;
   /** Hand to createGatewayService({ modelTargets: [..] }). */
   readonly modelTargets: ModelTargets;
   close(): Promise<void>;
@@ -38,7 +41,8 @@ export function createDispatchService(options: DispatchServiceOptions): Dispatch
     onError: (error) => log.warn({ err: error }, 'worker broker error'),
   });
   const hub = new ReplyHub();
-  hub.onCancel = (socket, requestId) => sendCancel(socket as WebSocket, requestId);
+  const cancels = new CancelNotices();
+  hub.onCancel = (socket, requestId) => cancels.send(socket as WebSocket, requestId);
   const endpoint = new CallbackEndpoint({
     publicUrl: config.server.publicUrl,
     endpointHost: settings.endpointHost,
@@ -57,10 +61,10 @@ export function createDispatchService(options: DispatchServiceOptions): Dispatch
   if (settings.models.length > 0 && settings.brokerUrl === undefined) {
     log.warn('WORKER_MODELS is set but BROKER_URL is not: tasks stay in this process, where no `switchboard worker` can take them');
   }
-  return { broker, hub, modelTargets, close: () => broker.close() };
+  return { broker, hub, cancels, modelTargets, close: () => broker.close() };
 }
 
 /** Registers `POST /res` and `GET /res/ws` in their own encapsulated scope (parser, error renderer). */
 export async function registerDispatch(app: FastifyInstance, deps: { config: Config; service: DispatchService }): Promise<void> {
-  await app.register((scope) => registerReplyRoutes(scope, { hub: deps.service.hub, maxReplyBytes: deps.config.dispatch.maxReplyBytes, heartbeatMs: deps.config.dispatch.wsHeartbeatMs }));
+  await app.register((scope) => registerReplyRoutes(scope, { hub: deps.service.hub, cancels: deps.service.cancels, maxReplyBytes: deps.config.dispatch.maxReplyBytes, heartbeatMs: deps.config.dispatch.wsHeartbeatMs }));
 }

@@ -5,6 +5,7 @@ import type { WebSocket } from '@fastify/websocket';
 import type { RawData } from 'ws';
 import { SEED_MESSAGES } from '../gateway/index.js';
 import { SwitchboardError, toSwitchboardError } from '../platform/errors.js';
+import type { CancelNotices } from './cancel-notices.js';
 import { rawMembers } from './raw-json.js';
 import { readReplyBody, replyAddressHint } from './reply-body.js';
 import type { ReplyHub, ReplyVerdict } from './reply-hub.js';
@@ -13,6 +14,8 @@ import { keepSocketAlive } from './ws-heartbeat.js';
 
 export interface ReplyRoutesDeps {
   readonly hub: ReplyHub;
+  /** `cancel` messages to workers, at most one per socket and request id. */
+  readonly cancels: CancelNotices;
   /** Largest `/res` body and `/res/ws` frame. */
   readonly maxReplyBytes: number;
   /** Ping interval of worker sockets (ws-heartbeat.ts). */
@@ -87,14 +90,6 @@ async function handleResult(deps: ReplyRoutesDeps, request: FastifyRequest, repl
   await reply.code(answer.status).send(answer.body);
 }
 
-/**
- * Our addition to the seed protocol (the seed never writes on this socket): `{"request_id",
- * "cancel":true}` tells a worker that nobody reads that stream any more. Seed workers ignore it.
- */
-export function sendCancel(socket: WebSocket, requestId: string): void {
-  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ request_id: requestId, cancel: true }));
-}
-
 /** One socket may carry frames for many requests; bad frames are ignored and the socket stays open. */
 function handleSocket(deps: ReplyRoutesDeps, socket: WebSocket, request: FastifyRequest): void {
   socket.on('message', (data: RawData, isBinary: boolean) => {
@@ -105,7 +100,7 @@ function handleSocket(deps: ReplyRoutesDeps, socket: WebSocket, request: Fastify
     if (verdict === 'ok') return;
     request.log.debug({ requestId: parsed.requestId, verdict }, 'worker frame refused');
     // Nobody waits for this request any more: tell the worker so it can stop (workers may ignore it).
-    if (verdict === 'unknown' && !parsed.isEnd) sendCancel(socket, parsed.requestId);
+    if (verdict === 'unknown' && !parsed.isEnd) deps.cancels.send(socket, parsed.requestId);
   });
   socket.on('close', () => deps.hub.socketClosed(socket));
   keepSocketAlive(socket, deps.heartbeatMs);
