@@ -22,6 +22,8 @@ export interface PendingStream {
   frame(dataText: string | undefined, isEnd: boolean): void;
   /** The socket that was answering closed before `end` (worker crash mid-stream, F17). */
   lost(): void;
+  /** A frame could not be taken (too large): the stream ends with an error saying `message`. */
+  fail(message: string): void;
 }
 
 export type PendingReply = PendingResult | PendingStream;
@@ -150,6 +152,17 @@ export class ReplyHub {
     }
     if (input.isEnd) this.forget(input.requestId);
     (entry as PendingStream).frame(input.dataText, input.isEnd);
+    return 'ok';
+  }
+
+  /** A `/res/ws` frame that could not be taken: its stream fails now, if token and socket are its own. */
+  failFrame(input: Omit<ReplyInput, 'dataText'> & { readonly socket: SocketKey }, message: string): ReplyVerdict {
+    const entry = this.check({ ...input, dataText: undefined }, 'stream');
+    if (typeof entry === 'string') return entry;
+    const bound = this.boundTo.get(input.requestId);
+    if (bound !== undefined && bound !== input.socket) return 'forbidden';
+    this.forget(input.requestId);
+    (entry as PendingStream).fail(message);
     return 'ok';
   }
 

@@ -9,7 +9,8 @@ import type { CancelNotices } from './cancel-notices.js';
 import { rawMembers } from './raw-json.js';
 import { readReplyBody, replyAddressHint } from './reply-body.js';
 import type { ReplyHub, ReplyVerdict } from './reply-hub.js';
-import { wsFrameText } from './ws-frame-text.js';
+import { handleOversizedFrame, hardFrameLimit } from './oversized-frame.js';
+import { wsFrameBytes, wsFrameText } from './ws-frame-text.js';
 import { keepSocketAlive } from './ws-heartbeat.js';
 
 export interface ReplyRoutesDeps {
@@ -93,7 +94,12 @@ async function handleResult(deps: ReplyRoutesDeps, request: FastifyRequest, repl
 /** One socket may carry frames for many requests; bad frames are ignored and the socket stays open. */
 function handleSocket(deps: ReplyRoutesDeps, socket: WebSocket, request: FastifyRequest): void {
   socket.on('message', (data: RawData, isBinary: boolean) => {
-    if (isBinary) return;
+    // Closed for an oversized frame: ws still reads until the close handshake ends.
+    if (isBinary || socket.readyState !== socket.OPEN) return;
+    if (wsFrameBytes(data) > deps.maxReplyBytes) {
+      handleOversizedFrame({ ...deps, log: request.log }, socket, data);
+      return;
+    }
     const parsed = parseReply(wsFrameText(data));
     if (!parsed) return;
     const verdict = deps.hub.deliverFrame({ ...parsed, socket });
@@ -113,7 +119,9 @@ function handleSocket(deps: ReplyRoutesDeps, socket: WebSocket, request: Fastify
  * Missing token → 401, wrong token → 403, unknown/finished id → 404.
  */
 export async function registerReplyRoutes(app: FastifyInstance, deps: ReplyRoutesDeps): Promise<void> {
-  await app.register(websocket, { options: { maxPayload: deps.maxReplyBytes } });
+  // maxReplyBytes is checked per frame by handleSocket, so one oversized frame fails only its own
+  // request; ws's cap, which closes the whole socket, stays as the hard memory bound.
+  await app.register(websocket, { options: { maxPayload: hardFrameLimit(deps.maxReplyBytes) } });
   // The body is kept as text so `data` can be relayed byte for byte.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', async (request: FastifyRequest, payload: IncomingMessage) => {

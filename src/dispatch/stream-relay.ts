@@ -144,6 +144,11 @@ export class StreamRelay {
     this.fail(bodyError('The worker connection closed before the stream ended.', 'ERR_SWITCHBOARD_WORKER_LOST'));
   }
 
+  /** A worker frame could not be taken (too large): the client gets an error, not a stream with a gap. */
+  refused(message: string): void {
+    this.fail(bodyError(message, 'ERR_SWITCHBOARD_WORKER_FRAME_REFUSED'));
+  }
+
   fail(error: Error): void {
     this.clearTimers();
     if (!this.body.destroyed) this.body.destroy(error);

@@ -152,7 +152,7 @@ export class WorkerTarget implements Target {
       },
     });
     signal.addEventListener('abort', onAbort, { once: true });
-    hub.add({ kind: 'stream', requestId, token: parked.replyToken, frame: (data, isEnd) => relay.frame(data, isEnd), lost: () => relay.lost() });
+    hub.add({ kind: 'stream', requestId, token: parked.replyToken, frame: (data, isEnd) => relay.frame(data, isEnd), lost: () => relay.lost(), fail: (message) => relay.refused(message) });
     try {
       await this.publish(parked);
     } catch (error) {
