@@ -74,6 +74,7 @@ const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
   upstream_malformed: 'The upstream sent an event larger than the 4 MiB limit.',
   // Heard only by a client that caught up after a worker stream was stopped for it (dispatch/stream-relay.ts).
   client_stalled: 'The client did not read the response fast enough; it was cut short.',
+  upstream_reply_too_large: "The worker's reply was larger than the reply size limit (dispatch.maxReplyBytes).",
 };
 
 /** Codes of body errors that say the client fell behind (the worker-stream relay's own limits). */
@@ -92,6 +93,7 @@ function classifyBodyError(error: unknown, state: ExchangeState): string {
   if ((error as Error | undefined)?.name === 'SseLineTooLongError') return 'upstream_malformed';
   const code = (error as { code?: string } | undefined)?.code;
   if (code !== undefined && CLIENT_SLOW_CODES.has(code)) return 'client_stalled';
+  if (code === 'ERR_SWITCHBOARD_WORKER_FRAME_REFUSED') return 'upstream_reply_too_large';
   if (code === 'UND_ERR_BODY_TIMEOUT') return 'upstream_idle_timeout';
   if (code === 'ERR_SWITCHBOARD_IDLE') return 'upstream_idle_timeout';
   return 'upstream_reset';
