@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { endForGoneClient } from '../chat/index.js';
 import type { Gateway } from '../gateway/index.js';
+import { forwardBrowserChat } from './browser-chat-call.js';
 import type { BrowserTokens } from './browser-tokens.js';
 import { reduceChatBody } from './chat-body.js';
 import { relayResponse } from './relay-response.js';
 import { requirePrincipal } from './require-principal.js';
-import { upstreamIdentity } from './upstream-identity.js';
 
 export interface ChatRouteDeps {
   readonly gateway: Gateway;
@@ -43,20 +43,7 @@ async function answer(context: { request: FastifyRequest; reply: FastifyReply; d
     const body = reduceChatBody(request.body as Buffer);
     request.logContext.model = body.model;
     // An aborted signal makes the gateway call no target (its record says client_closed).
-    const response = await deps.gateway
-      .forward({
-        path: '/v1/chat/completions',
-        body: { model: body.model, stream: body.stream, messages: body.messages },
-        principal: { kind: 'browser', id: principal.id },
-        headers: upstreamIdentity(principal),
-        ip: request.ip,
-        signal: gone.signal,
-      })
-      .catch((error: unknown) => {
-        // The client's own leaving cancelled the call: nothing failed on our side.
-        if (gone.signal.aborted) return undefined;
-        throw error;
-      });
+    const response = await forwardBrowserChat(deps.gateway, { body: { model: body.model, stream: body.stream, messages: body.messages }, principal, ip: request.ip, signal: gone.signal });
     reply.raw.off('close', onClose);
     if (response !== undefined) await relayResponse(reply, response);
   } finally {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { endForGoneClient } from '../../chat/index.js';
 import type { Gateway } from '../../gateway/index.js';
 import { SwitchboardError, publicMessage, toSwitchboardError } from '../../platform/errors.js';
+import { forwardBrowserChat } from '../browser-chat-call.js';
 import { relayResponse } from '../relay-response.js';
 import { queryParam } from '../request-params.js';
 import { streamAnswer } from './answer-stream.js';
@@ -12,7 +13,6 @@ import type { ConversationLocks } from './conversation-locks.js';
 import type { ConversationStore, StoredConversation, StoredMessage } from './conversation-store.js';
 import { decorateListing } from './listing.js';
 import { branchTo, currentNode } from './message-tree.js';
-import { upstreamIdentity } from '../upstream-identity.js';
 
 export interface LocalConversationsDeps {
   readonly store: ConversationStore;
@@ -132,20 +132,10 @@ export class LocalConversations implements ConvBackend {
     // The client left while the question was being stored: its close event has already fired,
     // so nothing would cancel the call, and nobody would read the answer.
     if (reply.raw.destroyed) return;
-    const response = await this.deps.gateway
-      .forward({
-        path: '/v1/chat/completions',
-        body: { model: conversation.model, stream: true, messages: [...branch, question].map((message) => ({ role: message.role, content: message.content })) },
-        principal: { kind: 'browser', id: principal.id },
-        headers: upstreamIdentity(principal),
-        ip: request.ip,
-        signal: gone.signal,
-      })
-      .catch((error: unknown) => {
-        // The client's own leaving cancelled the call: nothing failed on our side.
-        if (gone.signal.aborted) return undefined;
-        throw withDetail(error);
-      });
+    const body = { model: conversation.model, stream: true, messages: [...branch, question].map((message) => ({ role: message.role, content: message.content })) };
+    const response = await forwardBrowserChat(this.deps.gateway, { body, principal, ip: request.ip, signal: gone.signal }).catch((error: unknown) => {
+      throw withDetail(error);
+    });
     request.logContext.model = conversation.model;
     if (response === undefined) return;
     if (response.status >= 300) {
