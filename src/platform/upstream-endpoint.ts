@@ -16,11 +16,15 @@ export function endpointProblem(endpoint: string): string | undefined {
   return undefined;
 }
 
-/** The endpoint as it may be shown: a password in it (a row edited in the database) masked. */
+/**
+ * The endpoint as it may be shown (a row edited in the database, a config error): the password
+ * masked, or the user name when it stands alone, since that is where some clients put a key.
+ */
 export function displayEndpoint(endpoint: string): string {
   if (!URL.canParse(endpoint)) return endpoint;
   const url = new URL(endpoint);
-  if (!url.password) return endpoint;
-  url.password = '***';
+  if (url.password) url.password = '***';
+  else if (url.username) url.username = '***';
+  else return endpoint;
   return url.href;
 }

@@ -113,6 +113,9 @@ describe('loadConfig', () => {
     const error = configError(() => loadConfig({ cwd }));
     expect(error.lines).toEqual([`gateway.upstreams.1.endpoint="https://me:***@api.test/v1" Endpoint must not contain credentials; put the key in SK (from config file ${file})`]);
     expect(error.message).not.toContain('hunter2');
+    // A key given as the user name alone (some clients put it there) is the secret: masked too.
+    writeFileSync(file, upstreams('https://sk-live-0123456789@api.test/v1'));
+    expect(configError(() => loadConfig({ cwd })).lines).toEqual([`gateway.upstreams.1.endpoint="https://***@api.test/v1" Endpoint must not contain credentials; put the key in SK (from config file ${file})`]);
     writeFileSync(file, upstreams('http://vllm:8000'));
     expect(loadConfig({ cwd }).gateway.upstreams.map((upstream) => upstream.endpoint)).toEqual(['https://ok.test/v1', 'http://vllm:8000']);
   });
