@@ -1,26 +1,11 @@
 import { Readable } from 'node:stream';
 import type { TargetResponse } from '../../gateway/index.js';
+import { readCappedText } from '../../platform/read-capped.js';
 
 /** Largest JSON completion read from an upstream that ignored `stream: true`. */
 const MAX_JSON_BYTES = 4 * 1024 * 1024;
 
 const sseEvent = (payload: unknown) => `data: ${JSON.stringify(payload)}\n\n`;
-
-/** Reads the whole body, or undefined when it is too large (the upstream call is then cancelled). */
-async function readCapped(body: Readable): Promise<string | undefined> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_JSON_BYTES) {
-      body.destroy();
-      return undefined;
-    }
-    parts.push(buffer);
-  }
-  return Buffer.concat(parts).toString('utf8');
-}
 
 function contentOf(text: string): string | undefined {
   try {
@@ -41,7 +26,7 @@ function contentOf(text: string): string | undefined {
 export async function completionAsStream(response: TargetResponse): Promise<TargetResponse> {
   let events: string[];
   try {
-    const text = await readCapped(response.body);
+    const text = await readCappedText(response.body, MAX_JSON_BYTES);
     const content = text === undefined ? undefined : contentOf(text);
     events =
       content !== undefined

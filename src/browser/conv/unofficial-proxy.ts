@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { endForGoneClient } from '../../chat/index.js';
 import { SwitchboardError } from '../../platform/errors.js';
+import { readCappedText } from '../../platform/read-capped.js';
 import { SseParser } from '../../platform/sse.js';
 import { relayResponse } from '../relay-response.js';
 import { upstreamIdentity } from '../upstream-identity.js';
@@ -38,18 +39,10 @@ interface ConversationSummary {
 type UpstreamAnswer = Dispatcher.ResponseData;
 
 async function readJsonObject(body: Readable): Promise<Record<string, unknown>> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of body as AsyncIterable<Buffer>) {
-    size += part.length;
-    if (size > MAX_JSON_BYTES) {
-      body.destroy();
-      throw new SwitchboardError('upstream_error', 'the unofficial proxy answered too much');
-    }
-    parts.push(part);
-  }
+  const text = await readCappedText(body as AsyncIterable<Buffer>, MAX_JSON_BYTES);
+  if (text === undefined) throw new SwitchboardError('upstream_error', 'the unofficial proxy answered too much');
   try {
-    const json: unknown = JSON.parse(Buffer.concat(parts).toString('utf8'));
+    const json: unknown = JSON.parse(text);
     if (typeof json === 'object' && json !== null && !Array.isArray(json)) return json as Record<string, unknown>;
   } catch {
     // fall through to the error below

@@ -1,5 +1,6 @@
 import type { Gateway, Principal } from '../../gateway/index.js';
 import { SwitchboardError } from '../../platform/errors.js';
+import { readCappedText } from '../../platform/read-capped.js';
 
 /** Turns texts into normalised vectors; `null` for a text with no vector (no known word). */
 export interface Embedder {
@@ -23,15 +24,9 @@ interface EmbeddingItem {
 }
 
 async function readBody(body: AsyncIterable<Buffer | string>): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    size += bytes.length;
-    if (size > MAX_RESPONSE_BYTES) throw new Error('embedding response too large');
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const text = await readCappedText(body, MAX_RESPONSE_BYTES);
+  if (text === undefined) throw new Error('embedding response too large');
+  return text;
 }
 
 function toVector(embedding: unknown): Float32Array | undefined {
