@@ -2,7 +2,7 @@ import type { WebSocket } from '@fastify/websocket';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData } from 'ws';
 import type { CancelNotices } from './cancel-notices.js';
-import { replyAddressHint } from './reply-body.js';
+import { replyAddressHint, replyTooLargeMessage } from './reply-body.js';
 import type { ReplyHub } from './reply-hub.js';
 import { wsFrameHead } from './ws-frame-text.js';
 
@@ -45,7 +45,7 @@ export function handleOversizedFrame(deps: OversizedFrameDeps, socket: WebSocket
     deps.hub.socketClosed(socket);
     return;
   }
-  const message = `The worker's reply was larger than the ${deps.maxReplyBytes}-byte limit.`;
+  const message = replyTooLargeMessage(deps.maxReplyBytes);
   const verdict = deps.hub.failFrame({ requestId, token, socket }, message);
   if (verdict === 'ok') deps.log.warn({ requestId, limit: deps.maxReplyBytes }, 'worker frame too large; its stream failed');
   else deps.log.debug({ requestId, verdict }, 'worker frame too large and refused');

@@ -19,6 +19,11 @@ function stringMember(members: ReadonlyMap<string, string>, name: string): strin
   }
 }
 
+/** What the client of a worker reply over the limit is told, on /res and /res/ws alike. */
+export function replyTooLargeMessage(maxReplyBytes: number): string {
+  return `The worker's reply was larger than the ${maxReplyBytes}-byte limit.`;
+}
+
 /**
  * `request_id` and `reply_token` from the first bytes of a reply that is too large to keep.
  * Workers write them ahead of `data`, as the seed's reply shape lists them; a body whose `data`

@@ -7,7 +7,7 @@ import { SEED_MESSAGES } from '../gateway/index.js';
 import { SwitchboardError, toSwitchboardError } from '../platform/errors.js';
 import type { CancelNotices } from './cancel-notices.js';
 import { rawMembers } from './raw-json.js';
-import { readReplyBody, replyAddressHint } from './reply-body.js';
+import { readReplyBody, replyAddressHint, replyTooLargeMessage } from './reply-body.js';
 import type { ReplyHub, ReplyVerdict } from './reply-hub.js';
 import { handleOversizedFrame, hardFrameLimit } from './oversized-frame.js';
 import { wsFrameBytes, wsFrameText } from './ws-frame-text.js';
@@ -70,7 +70,7 @@ function bearerToken(request: FastifyRequest): string | undefined {
 function failTooLarge(deps: ReplyRoutesDeps, request: FastifyRequest, head: string): void {
   const hint = replyAddressHint(head);
   if (hint.requestId === undefined) return;
-  const message = `The worker's reply was larger than the ${deps.maxReplyBytes}-byte limit.`;
+  const message = replyTooLargeMessage(deps.maxReplyBytes);
   const verdict = deps.hub.failResult({ requestId: hint.requestId, token: hint.token ?? bearerToken(request) }, message);
   if (verdict === 'ok') request.log.warn({ requestId: hint.requestId, limit: deps.maxReplyBytes }, 'worker reply too large; its request failed');
   else request.log.debug({ requestId: hint.requestId, verdict }, 'worker reply too large');

@@ -11,8 +11,9 @@ export function wsFrameText(data: RawData): string {
   return Buffer.concat(chunksOf(data)).toString('utf8');
 }
 
-/** A frame's size in bytes, without copying it. */
+/** A frame's size in bytes, without copying it (checked for every frame of every worker stream). */
 export function wsFrameBytes(data: RawData): number {
+  if (Buffer.isBuffer(data)) return data.length;
   return chunksOf(data).reduce((total, chunk) => total + chunk.length, 0);
 }
 
