@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { endForGoneClient } from '../chat/index.js';
 import type { Gateway } from '../gateway/index.js';
+import { watchClientGone } from '../platform/client-gone.js';
 import { forwardBrowserChat } from './browser-chat-call.js';
 import type { BrowserTokens } from './browser-tokens.js';
 import { reduceChatBody } from './chat-body.js';
@@ -29,24 +30,18 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDeps): vo
 /** Forwards the call and relays the answer; returns without a response when the client left. */
 async function answer(context: { request: FastifyRequest; reply: FastifyReply; deps: ChatRouteDeps }): Promise<void> {
   const { request, reply, deps } = context;
-  // Listening from the start: a client that leaves while its token is checked fires its close
+  // Watching from the start: a client that leaves while its token is checked fires its close
   // event then, and nothing else would cancel the call made after it.
-  const gone = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) gone.abort();
-  };
-  reply.raw.on('close', onClose);
-  // Closed before the handler ran: the event has fired already and will not fire again.
-  if (reply.raw.destroyed) onClose();
+  const gone = watchClientGone(reply.raw);
   try {
     const principal = await requirePrincipal(request, deps.tokens);
     const body = reduceChatBody(request.body as Buffer);
     request.logContext.model = body.model;
     // An aborted signal makes the gateway call no target (its record says client_closed).
     const response = await forwardBrowserChat(deps.gateway, { body: { model: body.model, stream: body.stream, messages: body.messages }, principal, ip: request.ip, signal: gone.signal });
-    reply.raw.off('close', onClose);
+    gone.stop();
     if (response !== undefined) await relayResponse(reply, response);
   } finally {
-    reply.raw.off('close', onClose);
+    gone.stop();
   }
 }

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Store } from '../db/connect.js';
 import { SettingsRepository } from '../db/settings-repository.js';
 import type { Gateway, Principal, TargetResponse } from '../gateway/index.js';
+import { watchClientGone } from '../platform/client-gone.js';
 import { SwitchboardError } from '../platform/errors.js';
 import { Accounts } from './accounts.js';
 import { NoChatCache, type ChatCache } from './chat-cache.js';
@@ -138,25 +139,15 @@ export class ChatService {
     const { conversation, messages } = await this.loadOwned(options.conversationId, options.owner);
     reply.request.logContext.model = conversation.model;
     const apiKey = this.deps.conversations.apiKeyOf(conversation);
-    const controller = new AbortController();
-    let isClientGone = false;
-    const onClose = () => {
-      if (reply.raw.writableFinished) return;
-      isClientGone = true;
-      controller.abort();
-    };
-    reply.raw.on('close', onClose);
-    // A client that left while the conversation was read has fired its close event already: the
-    // aborted signal makes the gateway call no upstream (its record says client_closed).
-    if (reply.raw.destroyed) onClose();
-    const onAbort = () => controller.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    // A signal aborted before this point fires no event: the gateway would still call the upstream.
-    if (options.signal?.aborted === true) onAbort();
+    // Also aborted already when the client left while the conversation was read, or the caller's
+    // signal was: the gateway then calls no upstream (its record says client_closed).
+    const gone = watchClientGone(reply.raw);
+    const signal = options.signal ? AbortSignal.any([gone.signal, options.signal]) : gone.signal;
+    const isClientGone = () => gone.signal.aborted;
     try {
-      const response = await this.forward({ conversation, messages, prompt: options.promptUserMessage ?? options.storedUserMessage, apiKey, ip: options.ip, signal: controller.signal }).catch((error: unknown) => {
+      const response = await this.forward({ conversation, messages, prompt: options.promptUserMessage ?? options.storedUserMessage, apiKey, ip: options.ip, signal }).catch((error: unknown) => {
         // The client's own leaving cancelled the call: nothing failed on our side.
-        if (isClientGone) return undefined;
+        if (isClientGone()) return undefined;
         throw error;
       });
       if (response === undefined) {
@@ -167,7 +158,7 @@ export class ChatService {
       if (response.status !== 200) throw await unexpectedStatusError(response.body, secrets);
       startStream(reply);
       try {
-        const answer = await relayAnswer({ body: response.body, isSse: response.headers['content-type']?.startsWith('text/event-stream') ?? false, raw: reply.raw, isClientGone: () => isClientGone, secrets });
+        const answer = await relayAnswer({ body: response.body, isSse: response.headers['content-type']?.startsWith('text/event-stream') ?? false, raw: reply.raw, isClientGone, secrets });
         await this.finish({ reply, loaded: { conversation, messages }, question: options.storedUserMessage, answer });
         if (answer.ending === 'client_closed') endForGoneClient(reply);
       } catch (error) {
@@ -177,8 +168,7 @@ export class ChatService {
         if (!reply.raw.writableEnded) reply.raw.end(bareJsonBlock('error', 'Internal server error'));
       }
     } finally {
-      reply.raw.off('close', onClose);
-      options.signal?.removeEventListener('abort', onAbort);
+      gone.stop();
     }
   }
 

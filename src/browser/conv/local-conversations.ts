@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { endForGoneClient } from '../../chat/index.js';
 import type { Gateway } from '../../gateway/index.js';
+import { watchClientGone } from '../../platform/client-gone.js';
 import { SwitchboardError, publicMessage, toSwitchboardError } from '../../platform/errors.js';
 import { forwardBrowserChat } from '../browser-chat-call.js';
 import { relayResponse } from '../relay-response.js';
@@ -124,14 +125,12 @@ export class LocalConversations implements ConvBackend {
     const { request, reply, principal } = context;
     const { conversation, branch } = await this.resolveTurn(principal.id, input);
     const question = await this.deps.store.appendMessage({ conversationId: conversation.id, parentId: branch.at(-1)?.id ?? null, role: 'user', content: input.content });
-    const gone = new AbortController();
-    const onClose = () => {
-      if (!reply.raw.writableFinished) gone.abort();
-    };
-    reply.raw.on('close', onClose);
-    // The client left while the question was being stored: its close event has already fired,
-    // so nothing would cancel the call, and nobody would read the answer.
-    if (reply.raw.destroyed) return;
+    const gone = watchClientGone(reply.raw);
+    // The client left while the question was being stored: nobody would read the answer.
+    if (gone.signal.aborted) {
+      gone.stop();
+      return;
+    }
     const body = { model: conversation.model, stream: true, messages: [...branch, question].map((message) => ({ role: message.role, content: message.content })) };
     const response = await forwardBrowserChat(this.deps.gateway, { body, principal, ip: request.ip, signal: gone.signal }).catch((error: unknown) => {
       throw withDetail(error);
@@ -139,13 +138,13 @@ export class LocalConversations implements ConvBackend {
     request.logContext.model = conversation.model;
     if (response === undefined) return;
     if (response.status >= 300) {
-      reply.raw.off('close', onClose);
+      gone.stop();
       await relayResponse(reply, response);
       return;
     }
     // Read while the close listener still cancels the call: the client may leave meanwhile.
     const stream = (response.headers['content-type'] ?? '').startsWith('text/event-stream') ? response : await completionAsStream(response);
-    reply.raw.off('close', onClose);
+    gone.stop();
     const messageId = randomUUID();
     await streamAnswer({
       reply,

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { endForGoneClient } from '../../chat/index.js';
 import { SwitchboardError } from '../../platform/errors.js';
+import { watchClientGone } from '../../platform/client-gone.js';
 import { readCappedText } from '../../platform/read-capped.js';
 import { SseParser } from '../../platform/sse.js';
 import { relayResponse } from '../relay-response.js';
@@ -121,15 +122,13 @@ export class UnofficialProxyConversations implements ConvBackend {
         model: WEB_MODEL,
         ...(input.conversationId === '' ? {} : { conversation_id: input.conversationId }),
       };
-      const gone = new AbortController();
-      const onClose = () => gone.abort();
-      context.reply.raw.on('close', onClose);
+      const gone = watchClientGone(context.reply.raw);
       const answer = await this.call({ method: 'POST', path: '/conversation', body: JSON.stringify(payload), signal: gone.signal, context }).catch((error: unknown) => {
         // The client's own leaving cancelled the call: nothing failed on our side.
         if (gone.signal.aborted) return undefined;
         throw error;
       });
-      context.reply.raw.off('close', onClose);
+      gone.stop();
       if (answer !== undefined) {
         const relayed = passThrough(context, answer);
         // Attached after the relay's own listener, in the same tick: both see every chunk.
