@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { endForGoneClient } from '../chat/index.js';
 import type { Gateway } from '../gateway/index.js';
-import { watchClientGone } from '../platform/client-gone.js';
+import { endForGoneClient, watchClientGone } from '../platform/client-gone.js';
 import { forwardBrowserChat } from './browser-chat-call.js';
 import type { BrowserTokens } from './browser-tokens.js';
 import { reduceChatBody } from './chat-body.js';
@@ -23,7 +22,7 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDeps): vo
     await answer({ request, reply, deps });
     // Fastify writes no request line for a response that never finished: a client that left
     // is logged here, as seed 002 chat and /conv do.
-    if (reply.raw.destroyed && !reply.raw.writableFinished) endForGoneClient(reply);
+    endForGoneClient(reply);
   });
 }
 

@@ -14,7 +14,6 @@ export { UsersRepository, type UserRow } from './users-repository.js';
 export { Accounts } from './accounts.js';
 export { SessionTokens, type VerifiedToken } from './session-tokens.js';
 export { bareJsonBlock } from './chat-stream.js';
-export { endForGoneClient } from './end-for-gone-client.js';
 export { renderChatError } from './render-chat-error.js';
 export { redactSecrets } from './upstream-failure.js';
 export { CHAT_MESSAGES } from './chat-messages.js';

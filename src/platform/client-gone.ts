@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import { writeRequestLine } from './http-server.js';
 
 /** An AbortSignal for "the client left", and how to stop watching. */
 export interface ClientGoneWatch {
@@ -21,4 +23,17 @@ export function watchClientGone(raw: ServerResponse): ClientGoneWatch {
   raw.on('close', onClose);
   if (raw.destroyed) onClose();
   return { signal: controller.signal, stop: () => raw.off('close', onClose) };
+}
+
+/**
+ * A request whose client left ends as a client disconnect: one info request line with 499 (the
+ * gateway's record says the same). Fastify writes no line itself: its onResponse hook waits for a
+ * response that finished, which a closed connection never does. Does nothing when the response
+ * finished or the connection is still open.
+ */
+export function endForGoneClient(reply: FastifyReply): void {
+  if (!reply.raw.destroyed || reply.raw.writableFinished) return;
+  if (!reply.sent) reply.hijack();
+  const { request } = reply;
+  writeRequestLine(request.log, { method: request.method, url: request.url, status: 499, elapsedMs: reply.elapsedTime }, request.logContext);
 }

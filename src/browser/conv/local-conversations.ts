@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { endForGoneClient } from '../../chat/index.js';
 import type { Gateway } from '../../gateway/index.js';
-import { watchClientGone } from '../../platform/client-gone.js';
+import { endForGoneClient, watchClientGone } from '../../platform/client-gone.js';
 import { SwitchboardError, publicMessage, toSwitchboardError } from '../../platform/errors.js';
 import { forwardBrowserChat } from '../browser-chat-call.js';
 import { relayResponse } from '../relay-response.js';
@@ -114,7 +113,7 @@ export class LocalConversations implements ConvBackend {
       await this.answer(context, input);
       // Fastify writes no request line for a response that never finished: a client that left
       // is logged here, as seed 002 chat does.
-      if (reply.raw.destroyed && !reply.raw.writableFinished) endForGoneClient(reply);
+      endForGoneClient(reply);
     } finally {
       release();
     }

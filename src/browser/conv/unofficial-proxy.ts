@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
-import { endForGoneClient } from '../../chat/index.js';
 import { SwitchboardError } from '../../platform/errors.js';
-import { watchClientGone } from '../../platform/client-gone.js';
+import { endForGoneClient, watchClientGone } from '../../platform/client-gone.js';
 import { readCappedText } from '../../platform/read-capped.js';
 import { SseParser } from '../../platform/sse.js';
 import { relayResponse } from '../relay-response.js';
@@ -137,8 +136,7 @@ export class UnofficialProxyConversations implements ConvBackend {
       }
       // Fastify writes no request line for a response that never finished: a client that left
       // is logged here, as seed 002 chat does.
-      const { raw } = context.reply;
-      if (raw.destroyed && !raw.writableFinished) endForGoneClient(context.reply);
+      endForGoneClient(context.reply);
     } finally {
       release();
     }
