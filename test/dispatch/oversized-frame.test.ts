@@ -4,8 +4,9 @@ import { forEachBroker, uniqueModel } from '../support/brokers.js';
 import { postChat, waitForRecord } from '../support/records.js';
 import { chunk } from '../support/scripted-upstream.js';
 import { readSse } from '../support/sse-client.js';
-import { startApp, type TestApp } from '../support/start-app.js';
-import { WorkerSim } from '../support/worker-sim.js';
+import type { TestApp } from '../support/start-app.js';
+import type { WorkerSim } from '../support/worker-sim.js';
+import { startFleetApp } from './fleet-app.js';
 import { RawWorkerSocket } from './raw-worker-socket.js';
 
 const MAX_REPLY_BYTES = 64 * 1024;
@@ -32,17 +33,7 @@ forEachBroker(
       let socket: RawWorkerSocket | undefined;
       const tasks: Task[] = [];
       beforeAll(async () => {
-        const url = broker.url();
-        app = await startApp({
-          overrides: {
-            'dispatch.brokerUrl': url,
-            'dispatch.models': [model],
-            'dispatch.streamIdleMs': STREAM_IDLE_MS,
-            'dispatch.maxReplyBytes': MAX_REPLY_BYTES,
-            'gateway.records.flushIntervalMs': 20,
-          },
-        });
-        sim = await WorkerSim.start({ brokerUrl: url, model });
+        ({ app, sim } = await startFleetApp(broker, model, { 'dispatch.streamIdleMs': STREAM_IDLE_MS, 'dispatch.maxReplyBytes': MAX_REPLY_BYTES }));
         sim.handler = async (simTask) => {
           tasks.push(simTask.task);
         };

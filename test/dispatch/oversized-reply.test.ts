@@ -3,8 +3,9 @@ import { replyAddressHint } from '../../src/dispatch/reply-body.js';
 import { forEachBroker, uniqueModel } from '../support/brokers.js';
 import { postChat, waitForRecord } from '../support/records.js';
 import { chatCompletion } from '../support/scripted-upstream.js';
-import { startApp, type TestApp } from '../support/start-app.js';
-import { WorkerSim } from '../support/worker-sim.js';
+import type { TestApp } from '../support/start-app.js';
+import type { WorkerSim } from '../support/worker-sim.js';
+import { startFleetApp } from './fleet-app.js';
 
 const MAX_REPLY_BYTES = 64 * 1024;
 const TIMEOUT_MS = 8_000;
@@ -17,17 +18,7 @@ forEachBroker(
       let app: TestApp;
       let sim: WorkerSim;
       beforeAll(async () => {
-        const url = broker.url();
-        app = await startApp({
-          overrides: {
-            'dispatch.brokerUrl': url,
-            'dispatch.models': [model],
-            'dispatch.timeoutMs': TIMEOUT_MS,
-            'dispatch.maxReplyBytes': MAX_REPLY_BYTES,
-            'gateway.records.flushIntervalMs': 20,
-          },
-        });
-        sim = await WorkerSim.start({ brokerUrl: url, model });
+        ({ app, sim } = await startFleetApp(broker, model, { 'dispatch.timeoutMs': TIMEOUT_MS, 'dispatch.maxReplyBytes': MAX_REPLY_BYTES }));
       });
       afterAll(async () => {
         await sim.close();

@@ -4,8 +4,9 @@ import WebSocket, { type RawData } from 'ws';
 import { wsFrameText } from '../../src/dispatch/ws-frame-text.js';
 import { forEachBroker, uniqueModel } from '../support/brokers.js';
 import { chunk } from '../support/scripted-upstream.js';
-import { TEST_KEY, startApp, type TestApp } from '../support/start-app.js';
-import { WorkerSim, type SimTask } from '../support/worker-sim.js';
+import { TEST_KEY, type TestApp } from '../support/start-app.js';
+import type { SimTask, WorkerSim } from '../support/worker-sim.js';
+import { startFleetApp } from './fleet-app.js';
 
 const FRAME_TEXT = 'x'.repeat(32 * 1024);
 /** Far more than loopback socket buffers hold: without a bound, all of it would wait in memory. */
@@ -68,18 +69,7 @@ forEachBroker(
 
       it('stops the worker once the gateway holds maxBufferedBytes for it, and cuts the client as stalled', async () => {
         const model = uniqueModel('slow');
-        const url = broker.url();
-        app = await startApp({
-          overrides: {
-            'dispatch.brokerUrl': url,
-            'dispatch.models': [model],
-            'dispatch.streamIdleMs': 20_000,
-            'gateway.maxBufferedBytes': BUFFER_CAP,
-            'gateway.timeouts.clientStallMs': 4_000,
-            'gateway.records.flushIntervalMs': 20,
-          },
-        });
-        sim = await WorkerSim.start({ brokerUrl: url, model });
+        ({ app, sim } = await startFleetApp(broker, model, { 'dispatch.streamIdleMs': 20_000, 'gateway.maxBufferedBytes': BUFFER_CAP, 'gateway.timeouts.clientStallMs': 4_000 }));
         const result: FloodResult = { sentBytes: 0, cancelledAfterBytes: undefined };
         let flooding: Promise<void> | undefined;
         sim.handler = async (task) => {
@@ -98,18 +88,7 @@ forEachBroker(
 
       it('a client that catches up after the worker was stopped gets what was held, then an error and no [DONE]', async () => {
         const model = uniqueModel('slow');
-        const url = broker.url();
-        app = await startApp({
-          overrides: {
-            'dispatch.brokerUrl': url,
-            'dispatch.models': [model],
-            'dispatch.streamIdleMs': 20_000,
-            'gateway.maxBufferedBytes': BUFFER_CAP,
-            'gateway.timeouts.clientStallMs': 10_000,
-            'gateway.records.flushIntervalMs': 20,
-          },
-        });
-        sim = await WorkerSim.start({ brokerUrl: url, model });
+        ({ app, sim } = await startFleetApp(broker, model, { 'dispatch.streamIdleMs': 20_000, 'gateway.maxBufferedBytes': BUFFER_CAP, 'gateway.timeouts.clientStallMs': 10_000 }));
         const result: FloodResult = { sentBytes: 0, cancelledAfterBytes: undefined };
         sim.handler = (task) => flood(task, model, result);
         const requestId = `catch-up-${Date.now()}`;

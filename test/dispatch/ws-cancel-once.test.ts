@@ -4,8 +4,9 @@ import { forEachBroker, uniqueModel } from '../support/brokers.js';
 import { postChat } from '../support/records.js';
 import { chunk } from '../support/scripted-upstream.js';
 import { readSse } from '../support/sse-client.js';
-import { startApp, type TestApp } from '../support/start-app.js';
-import { WorkerSim } from '../support/worker-sim.js';
+import type { TestApp } from '../support/start-app.js';
+import type { WorkerSim } from '../support/worker-sim.js';
+import { startFleetApp } from './fleet-app.js';
 import { RawWorkerSocket } from './raw-worker-socket.js';
 
 const FRAMES = 25;
@@ -18,9 +19,7 @@ forEachBroker(
       let sim: WorkerSim;
       let socket: RawWorkerSocket | undefined;
       beforeAll(async () => {
-        const url = broker.url();
-        app = await startApp({ overrides: { 'dispatch.brokerUrl': url, 'dispatch.models': [model], 'dispatch.streamIdleMs': 8_000 } });
-        sim = await WorkerSim.start({ brokerUrl: url, model });
+        ({ app, sim } = await startFleetApp(broker, model, { 'dispatch.streamIdleMs': 8_000 }));
       });
       afterAll(async () => {
         socket?.close();
