@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp, type SwitchboardApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
+import { openAppLogs } from './open-app-logs.js';
 import { createPostgresSchema, type StoreKind } from './stores.js';
 
 import { TEST_KEY } from './test-key.js';
@@ -61,8 +62,10 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
   await app.server.listen({ host: config.server.host, port: config.server.port });
   const { port } = app.server.server.address() as AddressInfo;
   let closed = false;
+  const url = `http://127.0.0.1:${port}`;
+  openAppLogs.set(url, logs);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     app,
     config,
     cwd,
@@ -70,6 +73,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
     async close() {
       if (closed) return;
       closed = true;
+      openAppLogs.delete(url);
       await app.close();
       await postgres?.drop();
       if (!options.cwd) rmSync(cwd, { recursive: true, force: true });
