@@ -27,15 +27,15 @@ const LANE_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * The proxied /v1 and /api/v1 requests: the same routes the Fastify scope registers as `/*`
- * (routes.ts), minus what that scope answers itself (`GET …/models`), minus URLs with
- * percent-escapes, whose decoding and refusal stay Fastify's.
+ * (routes.ts), minus what that scope answers itself (`GET …/models` and `GET …/models/*`), minus
+ * URLs with percent-escapes, whose decoding and refusal stay Fastify's.
  */
 function isProxied(method: string, url: string): boolean {
   if (!LANE_METHODS.has(method) || url.includes('%')) return false;
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
   const rest = path.startsWith('/v1/') ? path.slice(3) : path.startsWith('/api/v1/') ? path.slice(7) : undefined;
-  return rest !== undefined && !(method === 'GET' && rest === '/models');
+  return rest !== undefined && !(method === 'GET' && (rest === '/models' || rest.startsWith('/models/')));
 }
 
 /** Fastify's own body-limit error, so toSwitchboardError renders it exactly as on the Fastify route. */

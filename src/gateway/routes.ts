@@ -33,11 +33,18 @@ export async function registerProxyRoutes(app: FastifyInstance, deps: ProxyRoute
   });
   app.addHook('onRequest', gatewayKeyHook(deps.keys, { noauth: deps.noauth }));
 
-  const listModels = async () => ({
-    object: 'list',
-    data: (await deps.catalog.list()).map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchboard' })),
+  const modelObject = (id: string) => ({ id, object: 'model', created: 0, owned_by: 'switchboard' });
+  app.get('/models', async () => ({ object: 'list', data: (await deps.catalog.list()).map(modelObject) }));
+  // OpenAI's GET /models/{model} (the SDKs' models.retrieve) is answered from the same list: it has
+  // no model in its body, so the router would send it only to upstreams that declare no models,
+  // and an alias or a fleet model means nothing to an upstream. A wildcard, as ids may hold `/`.
+  app.get<{ Params: { '*': string } }>('/models/*', async (request) => {
+    const model = request.params['*'];
+    if (!(await deps.catalog.list()).includes(model)) {
+      throw new SwitchboardError('model_not_found', `The model \`${model}\` does not exist or no upstream serves it.`, { param: 'model' });
+    }
+    return modelObject(model);
   });
-  app.get('/models', listModels);
   app.route({
     method: [...METHODS],
     url: '/*',

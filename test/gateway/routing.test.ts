@@ -92,6 +92,29 @@ describe('where requests go', () => {
     expect(open.requests[0]!.headers.authorization).toBe('Bearer a');
   });
 
+  it('answers GET /v1/models/{model} from the same list: declared, aliased, open-upstream and slashed ids; 404 otherwise', async () => {
+    const open = await upstream();
+    const closed = await upstream();
+    const gateway = await app({
+      'gateway.upstreams': [
+        { endpoint: `${open.url}/v1`, sk: 'a' },
+        { endpoint: `${closed.url}/v1`, sk: 'b', models: ['m-1', 'org/m-2'] },
+      ],
+      'gateway.modelAliases': { fast: 'm-1' },
+    });
+    for (const [path, id] of [['/v1/models/m-1', 'm-1'], ['/api/v1/models/fast', 'fast'], ['/v1/models/gpt-test', 'gpt-test'], ['/v1/models/org/m-2', 'org/m-2'], ['/v1/models/org%2Fm-2', 'org/m-2']]) {
+      const response = await fetch(`${gateway.url}${path!}`, { headers: AUTH });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ id, object: 'model', created: 0, owned_by: 'switchboard' });
+    }
+    const missing = await fetch(`${gateway.url}/v1/models/nope`, { headers: AUTH });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as any).error).toMatchObject({ code: 'model_not_found', type: 'invalid_request_error', param: 'model' });
+    expect((await fetch(`${gateway.url}/v1/models/m-1`)).status).toBe(403);
+    // Only the open upstream's model list was asked for; no model lookup reached an upstream.
+    expect([...open.requests, ...closed.requests].map((request) => request.url)).toEqual(['/v1/models']);
+  });
+
   it('forwards multipart uploads untouched and routes them by their model field', async () => {
     const up = await upstream();
     const gateway = await app({ 'gateway.upstreams': [{ endpoint: `${up.url}/v1`, sk: 'a', models: ['whisper-1'] }] });
