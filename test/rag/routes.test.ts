@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forEachStore } from '../support/stores.js';
 import { docxOf, pdfOf } from './documents.js';
-import { addDoc, api, countRows, newKb, newUser, retrieve, startRagApp, upload, type ChatTestApp } from './rag-client.js';
+import { addDoc, api, countRows, newConversation, newKb, newUser, retrieve, startRagApp, upload, type ChatTestApp } from './rag-client.js';
 
 forEachStore((store) => {
   describe('rag routes', () => {
@@ -42,6 +42,21 @@ forEachStore((store) => {
       expect(await api(app, { path: '/api/rag/chat', token, body: { conversation_id: '1', kb_id: 'x', message: 'm' } })).toMatchObject({ status: 400, body: { error: '无效的请求参数' } });
       expect(await api(app, { path: '/api/rag/kb/delete', token, body: { kb_id: 'no-such-kb' } })).toMatchObject({ status: 404, body: { error: '知识库不存在' } });
       expect(await api(app, { path: '/api/rag/nope', token })).toMatchObject({ status: 404, body: { error: '404 page not found' } });
+    });
+
+    it("refuses a top_k or conversation_id the seed's Go int fields would not bind (fractions, a zero id) with 400", async () => {
+      const kbId = await newKb(app, token);
+      await addDoc(app, { token, kbId, fileName: 'herons.txt', data: 'Grey herons fish in shallow water at dawn.' });
+      const { conversation_id: conversationId } = await newConversation(app, token);
+      for (const topK of [0.5, 2.5, 1e300]) {
+        expect(await retrieve(app, { token, kbId, query: 'herons fish', topK })).toMatchObject({ status: 400, body: { error: '无效的请求参数' } });
+        expect(await api(app, { path: '/api/rag/chat', token, body: { conversation_id: conversationId, kb_id: kbId, message: 'herons?', top_k: topK } })).toMatchObject({ status: 400, body: { error: '无效的请求参数' } });
+      }
+      // binding:"required" on an int64 refuses its zero value.
+      for (const id of [0, 1.5]) {
+        expect(await api(app, { path: '/api/rag/chat', token, body: { conversation_id: id, kb_id: kbId, message: 'herons?' } })).toMatchObject({ status: 400, body: { error: '无效的请求参数' } });
+      }
+      expect((await retrieve(app, { token, kbId, query: 'herons fish', topK: 1 })).body.results).toHaveLength(1);
     });
 
     it('requires a user token on every route (seed 401 texts)', async () => {

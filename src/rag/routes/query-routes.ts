@@ -5,7 +5,7 @@ import { groundedPrompt } from '../grounded-prompt.js';
 import { ERROR_PREFIXES, RAG_MESSAGES } from '../rag-messages.js';
 import type { RagService } from '../rag-service.js';
 import type { RetrievedChunk } from '../retrieval/retriever.js';
-import { FIELD_LIMITS, bodyFields, callerOf, float32, invalidParams, optionalTopK, requiredText } from './request-fields.js';
+import { FIELD_LIMITS, bodyFields, callerOf, float32, optionalTopK, requiredConversationId, requiredText } from './request-fields.js';
 
 const resultView = (result: RetrievedChunk) => ({
   content: result.content,
@@ -39,8 +39,7 @@ export async function registerQueryRoutes(app: FastifyInstance, deps: { service:
 
   app.post('/chat', async (request, reply) => {
     const fields = bodyFields(request.body);
-    const conversationId = fields['conversation_id'];
-    if (typeof conversationId !== 'number' || !Number.isSafeInteger(conversationId) || conversationId < 0) throw invalidParams();
+    const conversationId = requiredConversationId(fields);
     const kbId = requiredText(fields, 'kb_id', FIELD_LIMITS.idChars);
     const message = requiredText(fields, 'message', Math.min(FIELD_LIMITS.messageChars, chat.maxMessageChars));
     const topK = optionalTopK(fields);

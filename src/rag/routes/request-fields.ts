@@ -33,11 +33,24 @@ export function optionalText(fields: Record<string, unknown>, name: string, maxC
   return value;
 }
 
-/** `top_k`: an optional number (≤ 0 means the default, SEEDS-SPEC §3.7). */
+/**
+ * `top_k`: an optional integer (≤ 0 means the default, SEEDS-SPEC §3.7). The seed binds it into a
+ * Go `int`, which refuses a fraction or an out-of-range number with 无效的请求参数.
+ */
 export function optionalTopK(fields: Record<string, unknown>): number | undefined {
   const value = fields['top_k'];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidParams();
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalidParams();
+  return value;
+}
+
+/**
+ * `/chat`'s `conversation_id`: the seed's `int64` with `binding:"required"`, so a fraction or 0 is
+ * 无效的请求参数; a negative id can name no conversation of ours and is refused here too.
+ */
+export function requiredConversationId(fields: Record<string, unknown>): number {
+  const value = fields['conversation_id'];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) throw invalidParams();
   return value;
 }
 
