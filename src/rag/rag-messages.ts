@@ -28,6 +28,7 @@ export const RAG_MESSAGES = {
   noText: '文档中没有可提取的文本',
   tooManyChunks: (limit: number) => `文档过大: 超过 ${String(limit)} 个文本块`,
   fileTooLarge: (limit: number) => `文件过大: 上限为 ${String(limit)} 字节`,
+  bodyTooLarge: (limit: number) => `请求体过大: 上限为 ${String(limit)} 字节`,
   fieldTooLarge: '表单字段过大',
   tooManyParts: '表单部分过多',
   badBoundary: '无效的 multipart 边界',

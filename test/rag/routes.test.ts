@@ -59,6 +59,15 @@ forEachStore((store) => {
       expect((await retrieve(app, { token, kbId, query: 'herons fish', topK: 1 })).body.results).toHaveLength(1);
     });
 
+    it('answers a JSON body over the body limit with 413 naming that limit, not the upload limit', async () => {
+      const limit = app.config.server.bodyLimitBytes;
+      const rawBody = JSON.stringify({ kb_id: 'x', query: 'q'.repeat(limit) });
+      for (const path of ['/api/rag/retrieve', '/api/rag/kb/create', '/api/rag/chat']) {
+        const response = await api(app, { path, token, rawBody, headers: { 'content-type': 'application/json' } });
+        expect(response).toMatchObject({ status: 413, body: { error: `请求体过大: 上限为 ${limit} 字节` } });
+      }
+    });
+
     it('requires a user token on every route (seed 401 texts)', async () => {
       for (const [method, path] of [['POST', '/api/rag/kb/create'], ['GET', '/api/rag/kb/list'], ['POST', '/api/rag/doc/upload'], ['GET', '/api/rag/models'], ['POST', '/api/rag/chat']] as const) {
         const missing = await api(app, { method, path });

@@ -28,21 +28,28 @@ function multipartError(error: FastifyError, maxUploadBytes: number): Switchboar
   return undefined;
 }
 
-function ragErrorOf(error: FastifyError | Error, maxUploadBytes: number): SwitchboardError {
+interface Limits {
+  readonly maxUploadBytes: number;
+  /** The route's JSON body limit (server.bodyLimitBytes); uploads have maxUploadBytes instead. */
+  readonly bodyLimitBytes: number;
+}
+
+function ragErrorOf(error: FastifyError | Error, limits: Limits): SwitchboardError {
   if (error instanceof SwitchboardError) return error;
-  const fromMultipart = multipartError(error as FastifyError, maxUploadBytes);
+  const fromMultipart = multipartError(error as FastifyError, limits.maxUploadBytes);
   if (fromMultipart) return fromMultipart;
   const generic = toSwitchboardError(error);
   // gin's bind failures: every framework 4xx other than 413 is the seed's 无效的请求参数.
   if (generic.status >= 400 && generic.status < 500 && generic.status !== 413) return new SwitchboardError('bad_request', RAG_MESSAGES.invalidParams, { cause: error });
-  if (generic.status === 413) return new SwitchboardError('payload_too_large', RAG_MESSAGES.fileTooLarge(maxUploadBytes), { cause: error });
+  // A file over its limit is caught above (FST_REQ_FILE_TOO_LARGE); this is a JSON body over the body limit.
+  if (generic.status === 413) return new SwitchboardError('payload_too_large', RAG_MESSAGES.bodyTooLarge(limits.bodyLimitBytes), { cause: error });
   return generic;
 }
 
 /** The /api/rag error handler: seed 002's `{"error":"…"}`, 5xx texts prefixed per endpoint. */
 export function createRagErrorRenderer(options: { maxUploadBytes: number }) {
   return async (rawError: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const error = ragErrorOf(rawError, options.maxUploadBytes);
+    const error = ragErrorOf(rawError, { maxUploadBytes: options.maxUploadBytes, bodyLimitBytes: request.routeOptions.bodyLimit });
     const message = publicMessage(error);
     const prefix = request.routeOptions.config.ragErrorPrefix;
     if (error.status >= 500) request.log.error({ err: rawError, code: error.code }, 'rag request failed');
