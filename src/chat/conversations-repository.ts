@@ -33,6 +33,8 @@ export interface NewMessage {
   readonly parentId?: string | null | undefined;
   readonly role: string;
   readonly content: string;
+  /** The id to store it under, when the caller already named the message (a /conv answer streams under it); omitted = a new UUID. */
+  readonly id?: string | undefined;
 }
 
 /** Attempts when a random id or a message seq was taken by a concurrent writer. */
@@ -127,7 +129,7 @@ export class ConversationsRepository {
     return this.options.secretBox.open(conversation.api_key_enc, apiKeyContext(conversation.id));
   }
 
-  private async insertChain(chain: { conversationId: number; parentId: string | null | undefined; messages: readonly { role: string; content: string }[] }): Promise<MessageRow[]> {
+  private async insertChain(chain: { conversationId: number; parentId: string | null | undefined; messages: readonly ChainMessage[] }): Promise<MessageRow[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         const now = this.clock.now();
@@ -141,9 +143,12 @@ export class ConversationsRepository {
   }
 }
 
+/** One message of an inserted chain; `id` as in NewMessage. */
+type ChainMessage = Pick<NewMessage, 'role' | 'content' | 'id'>;
+
 async function insertAfterNewest(
   trx: Transaction<Database>,
-  chain: { conversationId: number; parentId: string | null | undefined; messages: readonly { role: string; content: string }[]; now: number },
+  chain: { conversationId: number; parentId: string | null | undefined; messages: readonly ChainMessage[]; now: number },
 ): Promise<MessageRow[]> {
   const newest = await trx.selectFrom('messages').select(['id', 'seq']).where('conversation_id', '=', chain.conversationId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
   const now = chain.now;
@@ -151,7 +156,7 @@ async function insertAfterNewest(
   let seq = (newest?.seq ?? -1) + 1;
   // Answers come from upstreams and may hold NUL, which PostgreSQL refuses (storableText).
   const rows: MessageRow[] = chain.messages.map((message) => {
-    const row = { id: randomUUID(), conversation_id: chain.conversationId, parent_id: parentId, seq: seq++, role: message.role, content: storableText(message.content), created_at: now };
+    const row = { id: message.id ?? randomUUID(), conversation_id: chain.conversationId, parent_id: parentId, seq: seq++, role: message.role, content: storableText(message.content), created_at: now };
     parentId = row.id;
     return row;
   });

@@ -173,6 +173,36 @@ forEachStore((store) => {
       }, 'the partial answer to be stored');
     });
 
+    it('names an answer by one message.id in every event, the id current_node then reports', async () => {
+      upstream.enqueue({ kind: 'sse', events: [chunk('one '), chunk('two'), chunk(undefined, { finish: 'stop' })] });
+      const turn = await converse(app, token, { content: 'count' });
+      expect(new Set(turn.events.map((event) => event.message.id))).toEqual(new Set([turn.messageId]));
+      const one = await getConv(app, { token, chatType: `conversation/${turn.conversationId}` });
+      expect(one.json.current_node).toBe(turn.messageId);
+    });
+
+    it('continues from the message.id of an answer the reader stopped', async () => {
+      upstream.enqueue({ kind: 'sse', events: [chunk('cut '), chunk('short')], stallAfter: 1 });
+      const controller = new AbortController();
+      const response = await postConv(app, { token, body: { content: 'stop early' }, signal: controller.signal });
+      const reader = response.body!.getReader();
+      const { value } = await reader.read();
+      const [event] = parseConvStream(new TextDecoder().decode(value)).events;
+      controller.abort();
+      const conversationId = event.conversation_id as string;
+      await waitUntil(async () => {
+        const rows = await app.app.store.db.selectFrom('messages').select('content').where('conversation_id', '=', Number(conversationId)).execute();
+        return rows.some((row) => row.content === 'cut ');
+      }, 'the partial answer to be stored');
+      const next = await converse(app, token, { content: 'go on', parent_message_id: event.message.id, conversation_id: conversationId });
+      expect(next.conversationId).toBe(conversationId);
+      expect(upstream.requests.at(-1)!.json.messages).toEqual([
+        { role: 'user', content: 'stop early' },
+        { role: 'assistant', content: 'cut ' },
+        { role: 'user', content: 'go on' },
+      ]);
+    });
+
     it("passes the upstream's error status through without a stream", async () => {
       upstream.enqueue({ kind: 'json', status: 429, body: { error: { message: 'slow down' } } });
       const response = await postConv(app, { token, body: { content: 'limited' } });
