@@ -131,6 +131,18 @@ forEachBroker((broker) => {
       expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
     });
 
+    it('non-stream: `"data": null` is answered `null`, a reply without data an empty body (SEEDS-SPEC §1.3)', async () => {
+      for (const [fields, expected] of [[{ data: null }, 'null'], [{}, '']] as const) {
+        sim.handler = async (task) => {
+          await task.post(fields);
+        };
+        const response = await postChat(app, { model }, { requestId: nextId('nd') });
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toBe('application/json');
+        expect(await response.text()).toBe(expected);
+      }
+    });
+
     it('non-stream with no reply: the seed 408 body, and the late reply then gets 404', async () => {
       let late: Promise<{ status: number; body: any }> | undefined;
       sim.handler = async (task) => {
