@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
+import * as sqliteVec from 'sqlite-vec';
 import type { Config } from '../config/schema.js';
 import { SwitchboardError } from '../platform/errors.js';
 import type { Database } from './database.js';
@@ -37,6 +38,9 @@ function openSqlite(file: string): Store {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
+  // Before anything reads the schema: the RAG vector tables are sqlite-vec (vec0) virtual tables,
+  // and listing their columns (Kysely's Migrator does, at every start) fails without the module.
+  sqliteVec.load(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withImmediateTransactions(sqlite) }) });
   return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
 }

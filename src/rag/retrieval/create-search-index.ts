@@ -6,9 +6,6 @@ import { SqliteSearchIndex } from './sqlite-search-index.js';
 
 /** Picks the store's SearchIndex: the one place RAG code branches on the dialect. */
 export function createSearchIndex(store: Store, options: { pgCacheFloats: number }): SearchIndex {
-  if (store.dialect === 'sqlite') {
-    if (!store.sqlite) throw new Error('SQLite store without a driver handle');
-    return new SqliteSearchIndex(store.db, store.sqlite);
-  }
+  if (store.dialect === 'sqlite') return new SqliteSearchIndex(store.db);
   return new PostgresSearchIndex(store.db, new PostgresVectorCache(store.db, options.pgCacheFloats));
 }

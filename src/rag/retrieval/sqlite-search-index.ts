@@ -1,6 +1,4 @@
-import type BetterSqlite3 from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
-import * as sqliteVec from 'sqlite-vec';
 import type { Database } from '../../db/database.js';
 import { vectorToBlob, type SearchHit, type SearchIndex, type VectorQuery } from './search-index.js';
 
@@ -12,13 +10,10 @@ const vecTable = (dimensions: number) => sql.table(`rag_vec_${String(Math.trunc(
  * `chunks` delete the index rows of deleted chunks, including FK cascades from docs and kbs.
  */
 export class SqliteSearchIndex implements SearchIndex {
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly sqlite: BetterSqlite3.Database,
-  ) {}
+  constructor(private readonly db: Kysely<Database>) {}
 
+  /** The store loaded sqlite-vec on this connection when it opened it (db/connect.ts). */
   async prepare(): Promise<void> {
-    sqliteVec.load(this.sqlite);
     await sql`create virtual table if not exists rag_chunks_fts using fts5(lex, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')`.execute(this.db);
     await sql`create trigger if not exists rag_chunks_fts_delete after delete on chunks begin delete from rag_chunks_fts where rowid = old.id; end`.execute(this.db);
     const sizes = await this.db.selectFrom('kbs').select('dimensions').distinct().where('dimensions', 'is not', null).execute();
