@@ -1,4 +1,4 @@
-import OpenAI, { APIError, BadRequestError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError } from 'openai';
+import OpenAI, { toFile, APIError, BadRequestError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_MESSAGES } from '../../src/gateway/keys/authenticate.js';
 import { chatCompletion, chunk, startScriptedUpstream, usageChunk, type ScriptedUpstream, type Step } from '../support/scripted-upstream.js';
@@ -119,6 +119,26 @@ describe('the official openai SDK against /v1', () => {
     expect(seen.map((event) => event.type)).toEqual(events.map((event) => event.type));
     expect(seen.flatMap((event) => (event.type === 'response.output_text.delta' ? [event.delta] : [])).join('')).toBe('Hello');
     expect(upstream.requests.at(-1)!.json).toEqual({ model: 'gpt-test', input: 'hi', stream: true });
+  });
+
+  it('stops the upstream call when the SDK user breaks out of for await', async () => {
+    upstream.enqueue({ kind: 'sse', events: Array.from({ length: 50 }, (_unused, index) => chunk(`t${index} `)), intervalMs: 20 });
+    const stream = await client.chat.completions.create({ model: 'gpt-test', stream: true, messages: [{ role: 'user', content: 'x' }] });
+    const seen = upstream.requests.at(-1)!;
+    let count = 0;
+    for await (const _part of stream) if (++count === 2) break;
+    await expect.poll(() => seen.abortedAt).toBeDefined();
+    expect(seen.eventsSent).toBeLessThan(50);
+  });
+
+  it('uploads audio for a transcription: the multipart body is routed by its model field', async () => {
+    upstream.enqueue({ kind: 'json', body: { text: 'hello from audio' } });
+    const transcription = await client.audio.transcriptions.create({ model: 'gpt-test', file: await toFile(Buffer.from('RIFF....WAVEfmt '), 'a.wav', { type: 'audio/wav' }) });
+    expect(transcription.text).toBe('hello from audio');
+    const seen = upstream.requests.at(-1)!;
+    expect(seen.url).toBe('/v1/audio/transcriptions');
+    expect(seen.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
+    expect(seen.body.includes('RIFF....WAVEfmt ')).toBe(true);
   });
 
   it('creates embeddings: the SDK asks for base64 and decodes the vectors Switchboard passed through', async () => {
