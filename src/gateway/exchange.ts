@@ -77,6 +77,14 @@ const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
   upstream_reply_too_large: "The worker's reply was larger than the reply size limit (dispatch.maxReplyBytes).",
 };
 
+/** The same, where the target is the worker fleet: the client is told who went quiet or away. */
+const WORKER_FAILURE_MESSAGES: Readonly<Record<string, string>> = {
+  ...FAILURE_MESSAGES,
+  upstream_idle_timeout: 'The worker stopped sending data.',
+  upstream_timeout: 'The worker did not finish in time.',
+  upstream_reset: 'The worker connection was lost.',
+};
+
 /** Codes of body errors that say the client fell behind (the worker-stream relay's own limits). */
 const CLIENT_SLOW_CODES = new Set(['ERR_SWITCHBOARD_CLIENT_SLOW', 'ERR_SWITCHBOARD_CLIENT_STALLED']);
 
@@ -183,7 +191,8 @@ class Exchange implements StartedExchange, ExchangeState {
 
   describeFailure(error: unknown): BodyFailure {
     const outcome = classifyBodyError(error, this);
-    return { outcome, message: FAILURE_MESSAGES[outcome] ?? 'The upstream failed.' };
+    const messages = this.target.kind === 'worker' ? WORKER_FAILURE_MESSAGES : FAILURE_MESSAGES;
+    return { outcome, message: messages[outcome] ?? 'The upstream failed.' };
   }
 
   /** Plans, forwards with failover and starts the tap; throws the client's error when no target answered. */

@@ -164,7 +164,7 @@ forEachBroker((broker) => {
       const { text, events } = await readSse(await postChat(app, { model, stream: true }, { requestId }));
       expect(text).toContain(`data: ${JSON.stringify(chunk('partial', { model }))}\n\n`);
       expect(text).not.toContain('[DONE]');
-      expect(JSON.parse(events.at(-1)!.data).error).toBeDefined();
+      expect(JSON.parse(events.at(-1)!.data).error).toMatchObject({ message: 'The worker stopped sending data.', code: 'upstream_idle_timeout' });
       expect(await waitForRecord(app, requestId)).toMatchObject({ outcome: 'upstream_idle_timeout' });
     });
 
