@@ -1,6 +1,6 @@
 import { BodyTap } from './body-tap.js';
 import type { BodySource } from './target.js';
-import { maskSecrets, parseJson, readUsage } from './usage-tap.js';
+import { maskSecrets, parseJson, readUsage, responsesOutputText } from './usage-tap.js';
 
 export interface PlainTapOptions {
   /** Most response text kept for the record. */
@@ -60,8 +60,10 @@ export class PlainTap extends BodyTap {
     const json = parseJson(body.toString('utf8'));
     if (!json) return;
     this.usage = readUsage(json['usage']);
-    const choice = (json['choices'] as { message?: { content?: unknown }; text?: unknown }[] | undefined)?.[0];
-    const content = choice?.message?.content ?? choice?.text;
+    const choices = json['choices'] as { message?: { content?: unknown }; text?: unknown }[] | undefined;
+    const choice = choices?.[0];
+    // Without choices it may be a Responses API answer, whose text is in `output`.
+    const content = choices === undefined ? responsesOutputText(json['output']) : (choice?.message?.content ?? choice?.text);
     if (typeof content === 'string') this.text = content.slice(0, this.options.maxCaptureChars);
   }
 }

@@ -53,10 +53,26 @@ function isTokenCount(value: number): boolean {
 export function readUsage(value: unknown): Usage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const usage = value as Record<string, unknown>;
-  const prompt = Number(usage['prompt_tokens'] ?? 0);
-  const completion = Number(usage['completion_tokens'] ?? 0);
+  // The Responses API (/v1/responses) names them input and output tokens.
+  const prompt = Number(usage['prompt_tokens'] ?? usage['input_tokens'] ?? 0);
+  const completion = Number(usage['completion_tokens'] ?? usage['output_tokens'] ?? 0);
   const total = Number(usage['total_tokens'] ?? prompt + completion);
   return isTokenCount(prompt) && isTokenCount(completion) && isTokenCount(total) ? { promptTokens: prompt, completionTokens: completion, totalTokens: total } : undefined;
+}
+
+/** The text of a Responses API answer: its messages' `output_text` parts, in order. */
+export function responsesOutputText(output: unknown): string | undefined {
+  if (!Array.isArray(output)) return undefined;
+  let text = '';
+  for (const item of output as unknown[]) {
+    const { type, content } = (item ?? {}) as { type?: unknown; content?: unknown };
+    if (type !== 'message' || !Array.isArray(content)) continue;
+    for (const part of content as unknown[]) {
+      const { type: partType, text: partText } = (part ?? {}) as { type?: unknown; text?: unknown };
+      if (partType === 'output_text' && typeof partText === 'string') text += partText;
+    }
+  }
+  return text;
 }
 
 export function parseJson(text: string): Record<string, unknown> | undefined {
@@ -143,6 +159,10 @@ export class UsageTap extends BodyTap {
       const usage = readUsage(json['usage']);
       if (usage) this.usage = usage;
       const choices = json['choices'];
+      if (choices === undefined) {
+        this.observeResponsesEvent(json);
+        continue;
+      }
       if (usage && Array.isArray(choices) && choices.length === 0) sawUsageOnlyChunk = true;
       const content = (choices as { delta?: { content?: unknown } }[] | undefined)?.[0]?.delta?.content;
       if (typeof content === 'string' && content !== '') {
@@ -151,6 +171,24 @@ export class UsageTap extends BodyTap {
       }
     }
     return sawUsageOnlyChunk;
+  }
+
+  /**
+   * A Responses API (/v1/responses) event: text comes in `response.output_text.delta` events and
+   * usage only in the final `response.completed` event's response; there is no `[DONE]`.
+   */
+  private observeResponsesEvent(json: Record<string, unknown>): void {
+    const type = json['type'];
+    if (type === 'response.output_text.delta') {
+      const delta = json['delta'];
+      if (typeof delta === 'string' && delta !== '') {
+        this.contentEvents++;
+        this.capture(delta);
+      }
+    } else if (type === 'response.completed') {
+      const usage = readUsage((json['response'] as { usage?: unknown } | undefined)?.usage);
+      if (usage) this.usage = usage;
+    }
   }
 
   private capture(content: string): void {

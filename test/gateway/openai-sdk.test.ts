@@ -1,6 +1,7 @@
 import OpenAI, { toFile, APIError, BadRequestError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_MESSAGES } from '../../src/gateway/keys/authenticate.js';
+import { waitForRecord } from '../support/records.js';
 import { chatCompletion, chunk, startScriptedUpstream, usageChunk, type ScriptedUpstream, type Step } from '../support/scripted-upstream.js';
 import { TEST_KEY, startApp, type TestApp } from '../support/start-app.js';
 
@@ -103,9 +104,11 @@ describe('the official openai SDK against /v1', () => {
   it('creates and streams a Responses API answer: named SSE events pass through for the SDK to type', async () => {
     const response = { id: 'resp_1', object: 'response', created_at: 1_700_000_000, status: 'completed', model: 'gpt-test', output: [{ type: 'message', id: 'msg_1', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Hello', annotations: [] }] }], usage: { input_tokens: 3, output_tokens: 1, total_tokens: 4 } };
     upstream.enqueue({ kind: 'json', body: response });
-    const created = await client.responses.create({ model: 'gpt-test', input: 'hi' });
+    const { data: created, request_id: createdId } = await client.responses.create({ model: 'gpt-test', input: 'hi' }).withResponse();
     expect(created.output_text).toBe('Hello');
     expect(created.usage).toMatchObject({ input_tokens: 3, output_tokens: 1 });
+    // The record reads the Responses API's own usage names and output text.
+    expect(await waitForRecord(app, createdId!)).toMatchObject({ path: '/v1/responses', prompt_tokens: 3, completion_tokens: 1, total_tokens: 4, usage_estimated: 0, response: 'Hello' });
     const events = [
       { type: 'response.created', sequence_number: 0, response: { ...response, status: 'in_progress', output: [] } },
       { type: 'response.output_text.delta', sequence_number: 1, item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'Hel' },
@@ -113,12 +116,14 @@ describe('the official openai SDK against /v1', () => {
       { type: 'response.completed', sequence_number: 3, response },
     ];
     upstream.enqueue({ kind: 'sse', events: [], raw: events.map((event) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`), done: false });
-    const stream = await client.responses.create({ model: 'gpt-test', input: 'hi', stream: true });
+    const { data: stream, request_id: streamId } = await client.responses.create({ model: 'gpt-test', input: 'hi', stream: true }).withResponse();
     const seen: OpenAI.Responses.ResponseStreamEvent[] = [];
     for await (const event of stream) seen.push(event);
     expect(seen.map((event) => event.type)).toEqual(events.map((event) => event.type));
     expect(seen.flatMap((event) => (event.type === 'response.output_text.delta' ? [event.delta] : [])).join('')).toBe('Hello');
     expect(upstream.requests.at(-1)!.json).toEqual({ model: 'gpt-test', input: 'hi', stream: true });
+    // Streamed, the usage comes only in `response.completed`, and the text in the delta events.
+    expect(await waitForRecord(app, streamId!)).toMatchObject({ outcome: 'ok', prompt_tokens: 3, completion_tokens: 1, total_tokens: 4, usage_estimated: 0, response: 'Hello' });
   });
 
   it('stops the upstream call when the SDK user breaks out of for await', async () => {
