@@ -203,7 +203,7 @@ class Exchange implements StartedExchange, ExchangeState {
     const context: RecordContext = { requestId: this.requestId, startedAt: Date.now(), ip: request.ip, principal: request.principal, method: request.method, path: request.path, model: plan.model, stream: request.json?.['stream'] === true, body: request.body };
     this.context = context;
     if (plan.targets.length === 0) {
-      const error = noTargetError(requestedModel);
+      const error = noTargetError(requestedModel, deps.router.hasUpstreams());
       this.record({ status: error.status, outcome: 'no_target', attempts: 0, errorClass: error.code });
       throw error;
     }
@@ -299,8 +299,15 @@ function failureBeforeResponse(error: SwitchboardError, state: ExchangeState): S
   return error;
 }
 
-function noTargetError(requestedModel: string | undefined): SwitchboardError {
-  return requestedModel === undefined
-    ? new SwitchboardError('upstream_unavailable', 'No upstream is configured; add one with `switchboard upstream add` or POST /admin/upstreams.')
-    : new SwitchboardError('model_not_found', `The model \`${requestedModel}\` does not exist or no upstream serves it.`, { param: 'model' });
+/**
+ * Nothing to send the request to. Without a model, only upstreams that declare no models take it
+ * (files, batches, …): when every upstream declares its models that is a 404 that says so, not a
+ * 503 that clients would retry and that claimed no upstream was configured.
+ */
+function noTargetError(requestedModel: string | undefined, hasUpstreams: boolean): SwitchboardError {
+  if (requestedModel !== undefined) return new SwitchboardError('model_not_found', `The model \`${requestedModel}\` does not exist or no upstream serves it.`, { param: 'model' });
+  if (hasUpstreams) {
+    return new SwitchboardError('not_found', 'No upstream takes requests without a model: every upstream is limited to its declared models. An upstream that declares none serves these requests.');
+  }
+  return new SwitchboardError('upstream_unavailable', 'No upstream is configured; add one with `switchboard upstream add` or POST /admin/upstreams.');
 }

@@ -36,6 +36,11 @@ export interface RouterOptions {
 export class Router {
   constructor(private readonly options: RouterOptions) {}
 
+  /** Whether any upstream is configured at all (a plan may still be empty: none serves the model). */
+  hasUpstreams(): boolean {
+    return this.options.pool.size > 0;
+  }
+
   resolveModel(model: string | undefined): string | undefined {
     return model === undefined ? undefined : (this.options.aliases[model] ?? model);
   }

@@ -64,6 +64,11 @@ export class UpstreamPool implements AttemptObserver {
     return [...this.entries.values()].map((entry) => entry.state);
   }
 
+  /** Upstreams in the pool, whatever they serve. */
+  get size(): number {
+    return this.entries.size;
+  }
+
   /** The upstreams that serve `model` (all of them when it is undefined and they list no models). */
   upstreamsServing(model: string | undefined): UpstreamState[] {
     const serving: UpstreamState[] = [];

@@ -115,6 +115,21 @@ describe('where requests go', () => {
     expect([...open.requests, ...closed.requests].map((request) => request.url)).toEqual(['/v1/models']);
   });
 
+  it('refuses a request without a model with 404 and says why when every upstream declares its models', async () => {
+    const closed = await upstream();
+    const gateway = await app({ 'gateway.upstreams': [{ endpoint: `${closed.url}/v1`, sk: 'a', models: ['m-1'] }] });
+    const response = await fetch(`${gateway.url}/v1/files?purpose=batch`, { headers: { ...AUTH, 'x-request-id': 'no-model-files' } });
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as any).error).toMatchObject({ code: 'not_found', type: 'invalid_request_error', message: expect.stringContaining('every upstream is limited to its declared models') });
+    expect(await waitForRecord(gateway, 'no-model-files')).toMatchObject({ status: 404, outcome: 'no_target', model: null });
+    // With an upstream that declares none, the same request is forwarded to it.
+    const open = await upstream();
+    const both = await app({ 'gateway.upstreams': [{ endpoint: `${closed.url}/v1`, sk: 'a', models: ['m-1'] }, { endpoint: `${open.url}/v1`, sk: 'b' }] });
+    expect((await fetch(`${both.url}/v1/files?purpose=batch`, { headers: AUTH })).status).toBe(200);
+    expect(open.requests.map((request) => request.url)).toEqual(['/v1/files?purpose=batch']);
+    expect(closed.requests).toEqual([]);
+  });
+
   it('forwards multipart uploads untouched and routes them by their model field', async () => {
     const up = await upstream();
     const gateway = await app({ 'gateway.upstreams': [{ endpoint: `${up.url}/v1`, sk: 'a', models: ['whisper-1'] }] });
