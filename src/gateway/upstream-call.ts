@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import type { SwitchboardError } from '../platform/errors.js';
 import { filterHeaders } from '../platform/http-headers.js';
+import { decodedBody } from './decoded-body.js';
 import type { BodySource, CancelSignal, TargetReply } from './target.js';
 
 /** Bytes held for a consumer that has not started reading yet before undici is asked to pause. */
@@ -59,7 +60,9 @@ export class UpstreamCall extends EventEmitter implements Dispatcher.DispatchHan
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     this.controller = controller;
     this.headersIn = true;
-    this.resolve({ status: statusCode, headers: filterHeaders(headers), body: this });
+    const filtered = filterHeaders(headers);
+    // Encoded although we asked for identity (upstream-target.ts): decoded before anything reads it.
+    this.resolve({ status: statusCode, headers: filtered, body: filtered['content-encoding'] === undefined ? this : decodedBody(this, filtered) });
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

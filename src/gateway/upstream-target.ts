@@ -50,6 +50,9 @@ export class UpstreamTarget implements Target {
     const headers = filterHeaders(call.headers, DROP_TO_UPSTREAM);
     const key = call.apiKey ?? this.options.apiKey;
     if (key) headers['authorization'] = `Bearer ${key}`;
+    // Bodies are read (usage, text, our key masked in error bodies): no coding, which no
+    // Accept-Encoding at all would leave the upstream free to choose (RFC 9110 §12.5.3).
+    headers['accept-encoding'] = 'identity';
     const body = this.bodyFor(call);
     headers['content-length'] = String(body.length);
     const upstreamCall = new UpstreamCall(signal, this.classify);

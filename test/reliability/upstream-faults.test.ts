@@ -1,7 +1,9 @@
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closedPort } from '../support/records.js';
-import { chunk, usageChunk, type Step } from '../support/scripted-upstream.js';
-import { chat, runScenario, startRig, type Rig } from './harness.js';
+import { closedPort, postChat, waitForRecord } from '../support/records.js';
+import { readSse } from '../support/sse-client.js';
+import { chatCompletion, chunk, usageChunk, type Step } from '../support/scripted-upstream.js';
+import { FAST, chat, runScenario, startRig, type Rig } from './harness.js';
 
 /** RELIABILITY F1–F10, F13 as ledger verdicts: every request ends in exactly one recognisable outcome. */
 let rigs: Rig[] = [];
@@ -144,5 +146,46 @@ describe('ejection (F13)', () => {
     const recovered = await runScenario({ rig: target, name: 'f13b', requests: MIXED });
     expect(recovered.verdict.violations).toEqual([]);
     expect(a!.requests.length).toBeGreaterThan(before);
+  });
+});
+
+describe('compressed upstream answers (API10)', () => {
+  const sse = (items: object[]) => items.map((item) => `data: ${JSON.stringify(item)}\n\n`).join('') + 'data: [DONE]\n\n';
+  const gzipped = (body: string, contentType: string, status = 200): Step => ({ kind: 'text', status, body: gzipSync(body), headers: { 'content-type': contentType, 'content-encoding': 'gzip' } });
+
+  it('asks upstreams for an unencoded body; one that gzips anyway is decoded: stream complete, usage recorded', async () => {
+    const target = await rig(1);
+    const [a] = target.upstreams;
+    const streamed = [chunk('Hel'), chunk('lo'), chunk(undefined, { finish: 'stop' }), usageChunk(4, 2)];
+    a!.enqueue(gzipped(sse(streamed), 'text/event-stream'), gzipped(JSON.stringify(chatCompletion('plain')), 'application/json'));
+    const stream = await postChat(target.app, { stream: true }, { requestId: 'gzip-stream' });
+    expect(stream.headers.get('content-encoding')).toBeNull();
+    // Every event, [DONE] and no in-band error: the usage chunk we asked for is stripped again.
+    expect((await readSse(stream)).text).toBe(sse(streamed.slice(0, 3)));
+    const plain = await postChat(target.app, {}, { requestId: 'gzip-plain' });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(((await plain.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe('plain');
+    expect(a!.requests.map((request) => request.headers['accept-encoding'])).toEqual(['identity', 'identity']);
+    expect(await waitForRecord(target.app, 'gzip-stream')).toMatchObject({ status: 200, outcome: 'ok', prompt_tokens: 4, completion_tokens: 2, response: 'Hello' });
+    expect(await waitForRecord(target.app, 'gzip-plain')).toMatchObject({ status: 200, outcome: 'ok', completion_tokens: 12, response: 'plain' });
+  });
+
+  it('a gzipped error body that reflects our upstream key reaches the client with the key masked', async () => {
+    // A key long enough to be masked (sk-up-a is a placeholder the masking leaves alone).
+    const target = await startRig(1, { names: ['canary-0123456789'], overrides: FAST });
+    rigs.push(target);
+    const [a] = target.upstreams;
+    a!.enqueue({
+      kind: 'handler',
+      handle: (request, response) => {
+        response.writeHead(401, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        response.end(gzipSync(JSON.stringify({ error: { message: `bad key ${String(request.headers.authorization)}`, type: 'invalid_request_error' } })));
+      },
+    });
+    const response = await postChat(target.app, {}, { requestId: 'gzip-401' });
+    expect(response.status).toBe(401);
+    const text = await response.text();
+    expect(text).toContain('bad key');
+    expect(text).not.toContain('sk-up-canary-0123456789');
   });
 });
