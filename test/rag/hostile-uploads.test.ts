@@ -50,6 +50,16 @@ forEachStore((store) => {
       expect(await send('binary.md', Buffer.from([0x68, 0x00, 0x69]))).toMatchObject({ status: 400, body: { error: '文件内容与扩展名不符: md' } });
     });
 
+    it('stores text whose NUL and control characters come after the sniffed prefix, without them (PostgreSQL refuses NUL)', async () => {
+      const data = `${'Filler words before the marker. '.repeat(300)}\n\nCapybaras\u0000 are the largest\u0007 rodents.\f\u007f`;
+      const response = await send('controls.txt', data);
+      expect(response.status, response.text).toBe(200);
+      const rows = await app.app.store.db.selectFrom('chunks').select('content').where('doc_id', '=', response.body.doc_id).execute();
+      expect(rows.map((row) => row.content).join('\n')).toContain('Capybaras are the largest rodents.');
+      // eslint-disable-next-line no-control-regex -- the point of the test
+      expect(rows.filter((row) => /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(row.content))).toEqual([]);
+    });
+
     it('refuses DOCX bombs before decompressing them', async () => {
       const bomb = docxOf([], { documentXml: documentXml([{ text: 'x' }]) + ' '.repeat(8 * 1024 * 1024) });
       expect(bomb.length).toBeLessThan(100 * 1024);

@@ -1,9 +1,16 @@
 import { TextBudget, type ParsedSection } from './document-parser.js';
 
-/** Collapses runs of spaces and tabs, trims each line, drops empty lines at the ends. */
+/** Page and vertical breaks end a line; other C0/C1 controls and DEL are not text (PostgreSQL refuses NUL). */
+const LINE_BREAKING_CONTROLS = /[\v\f\u0085]/g;
+// eslint-disable-next-line no-control-regex -- removing control characters is the point
+const CONTROLS = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f]/g;
+
+/** Drops control characters, collapses runs of spaces and tabs, trims each line, drops empty lines at the ends. */
 export function tidyText(text: string): string {
   return text
     .replace(/\r\n?/g, '\n')
+    .replace(LINE_BREAKING_CONTROLS, '\n')
+    .replace(CONTROLS, '')
     .split('\n')
     .map((line) => line.replace(/[\t \u00a0\u3000]+/g, ' ').trim())
     .join('\n')
