@@ -117,6 +117,22 @@ forEachStore((store) => {
       expect(docx.body.results.length).toBeLessThanOrEqual(5);
     });
 
+    it('reads Latin-1 and Windows-1252 text files as such, not as UTF-8 replacement characters', async () => {
+      const kbId = await newKb(app, token);
+      await addDoc(app, { token, kbId, fileName: 'latin1.txt', data: Buffer.from('Die Größe des Gebäudes überrascht.', 'latin1') });
+      // 0x80 is € and 0x93/0x94 are curly quotes in Windows-1252 (undefined in ISO-8859-1).
+      await addDoc(app, { token, kbId, fileName: 'cp1252.txt', data: Buffer.from([...Buffer.from('Le prix: 12 '), 0x80, ...Buffer.from(' pour un caf'), 0xe9, ...Buffer.from(' '), 0x93, ...Buffer.from('cr'), 0xe8, ...Buffer.from('me'), 0x94, ...Buffer.from('.')]) });
+      // UTF-8 text with one stray byte stays UTF-8.
+      await addDoc(app, { token, kbId, fileName: 'utf8.txt', data: Buffer.concat([Buffer.from('Überall grüne Bäume, naïve café. '), Buffer.from([0xff])]) });
+      const contents = (await app.app.store.db.selectFrom('chunks').innerJoin('docs', 'docs.doc_id', 'chunks.doc_id').select(['docs.doc_name', 'chunks.content']).where('chunks.kb_id', '=', kbId).execute()).map((row) => [row.doc_name, row.content]);
+      expect(Object.fromEntries(contents)).toEqual({
+        'latin1.txt': 'Die Größe des Gebäudes überrascht.',
+        'cp1252.txt': 'Le prix: 12 € pour un café “crème”.',
+        'utf8.txt': 'Überall grüne Bäume, naïve café. \ufffd',
+      });
+      expect((await retrieve(app, { token, kbId, query: 'Größe Gebäudes' })).body.results[0]).toMatchObject({ doc_name: 'latin1.txt' });
+    });
+
     it('refuses a KB name or a query holding a NUL character with 400 (PostgreSQL refuses NUL in text)', async () => {
       const kbId = await newKb(app, token);
       await addDoc(app, { token, kbId, fileName: 'tides.txt', data: 'Harbour tides rise twice daily.' });

@@ -70,9 +70,41 @@ export function contentMatchesKind(kind: DocumentKind, bytes: Uint8Array): boole
   }
 }
 
-/** Decodes text bytes: UTF-8 (BOM stripped, invalid bytes → U+FFFD) or UTF-16 with a BOM. */
+const hasUtf8Bom = (bytes: Uint8Array) => bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+
+/**
+ * Whether UTF-8 decoding went wrong more often than right: more invalid sequences (U+FFFD) than
+ * valid non-ASCII characters. Latin-1 and Windows-1252 text (é, ü, €) is almost never valid UTF-8,
+ * while UTF-8 text with a stray byte still has far more good characters than bad ones.
+ */
+function looksLikeLegacy8Bit(utf8: string): boolean {
+  let invalid = 0;
+  let valid = 0;
+  for (const char of utf8) {
+    if (char === '\ufffd') invalid++;
+    else if (char > '\u007f') valid++;
+  }
+  return invalid > valid;
+}
+
+/**
+ * Decodes text bytes: UTF-16 with a BOM, UTF-8 with a BOM (invalid bytes → U+FFFD), and without a
+ * BOM UTF-8, or Windows-1252 (a superset of Latin-1) when the bytes are mostly not UTF-8.
+ */
 export function decodeText(bytes: Uint8Array): string {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
-  return new TextDecoder('utf-8', { ignoreBOM: false }).decode(bytes);
+  const utf8 = new TextDecoder('utf-8', { ignoreBOM: false }).decode(bytes);
+  if (hasUtf8Bom(bytes) || !utf8.includes('\ufffd') || !looksLikeLegacy8Bit(utf8)) return utf8;
+  return decodeWindows1252(bytes);
+}
+
+/** Windows-1252's 0x80–0x9F (WHATWG Encoding); the rest of the byte range is Latin-1. */
+const CP1252_HIGH = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+
+/** Node 20's TextDecoder('windows-1252') decodes as ISO-8859-1 (0x80 stays a C1 control), so the difference is mapped here. */
+function decodeWindows1252(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .toString('latin1')
+    .replace(/[\u0080-\u009f]/g, (char) => CP1252_HIGH[char.charCodeAt(0) - 0x80] ?? char);
 }
