@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forEachStore } from '../support/stores.js';
-import { docxOf, pdfOf } from './documents.js';
+import { docxOf, documentXml, pdfOf } from './documents.js';
 import { addDoc, api, countRows, newConversation, newKb, newUser, retrieve, startRagApp, upload, type ChatTestApp } from './rag-client.js';
 
 forEachStore((store) => {
@@ -115,6 +115,18 @@ forEachStore((store) => {
       expect(docx.body.results[0]).toMatchObject({ doc_name: 'report.docx', heading_path: ['Quarterly report'] });
       expect(docx.body.message).toBe('检索成功');
       expect(docx.body.results.length).toBeLessThanOrEqual(5);
+    });
+
+    it('keeps each row of a DOCX or HTML table together on one line (cells hold <p> in mammoth output)', async () => {
+      const kbId = await newKb(app, token);
+      const cell = (text: string) => `<w:tc><w:p><w:r><w:t>${text}</w:t></w:r></w:p></w:tc>`;
+      const row = (cells: string[]) => `<w:tr>${cells.map(cell).join('')}</w:tr>`;
+      const table = `<w:tbl>${row(['Product', 'Price', 'Warehouse'])}${row(['Widget', '$12.50', 'Rotterdam'])}${row(['Gizmo', '$99.00', 'Singapore'])}</w:tbl>`;
+      const xml = documentXml([{ text: 'Inventory', heading: 1 }]).replace('</w:body>', `${table}<w:p><w:r><w:t>Prices exclude VAT.</w:t></w:r></w:p></w:body>`);
+      await addDoc(app, { token, kbId, fileName: 'inventory.docx', data: docxOf([], { documentXml: xml }) });
+      await addDoc(app, { token, kbId, fileName: 'inventory.html', data: '<table><tr><th><p>Product</p></th><th><div>Price</div></th></tr><tr><td><p>Lamp</p></td><td><p>$7.25</p></td></tr></table>' });
+      const contents = (await app.app.store.db.selectFrom('chunks').select('content').where('kb_id', '=', kbId).orderBy('id').execute()).map((chunk) => chunk.content);
+      expect(contents).toEqual(['Product Price Warehouse\n\nWidget $12.50 Rotterdam\n\nGizmo $99.00 Singapore\n\nPrices exclude VAT.', 'Product Price\n\nLamp $7.25']);
     });
 
     it('reads Latin-1 and Windows-1252 text files as such, not as UTF-8 replacement characters', async () => {
