@@ -18,6 +18,8 @@ export abstract class BodyTap extends EventEmitter {
   destroyed = false;
   /** Set when an SSE stream ended without `[DONE]`; a plain body ends when its source does. */
   abstract readonly endedEarly: boolean;
+  /** Set when an SSE stream carried the upstream's own in-band error event: the client's terminal event already. */
+  abstract readonly sawErrorEvent: boolean;
   /** SSE events with non-empty content: the token estimate when no usage block arrives (R4). */
   abstract readonly contentEvents: number;
   private isDone = false;

@@ -254,7 +254,7 @@ class Exchange implements StartedExchange, ExchangeState {
 
   private bodyDone(error?: Error | null): void {
     if (!error) {
-      if (this.body.endedEarly) this.settle({ status: 502, outcome: 'upstream_incomplete', errorClass: 'no_done_marker' });
+      if (this.body.endedEarly) this.settle({ status: 502, outcome: 'upstream_incomplete', errorClass: this.body.sawErrorEvent ? 'upstream_error_event' : 'no_done_marker' });
       else this.settle({ status: this.status, outcome: this.status < 400 ? 'ok' : 'upstream_error_response' });
       return;
     }

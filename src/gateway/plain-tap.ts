@@ -19,6 +19,7 @@ export class PlainTap extends BodyTap {
   /** Only SSE streams can end early; a plain body ends when its source does. */
   readonly endedEarly = false;
   readonly contentEvents = 0;
+  readonly sawErrorEvent = false;
   private parts: Buffer[] = [];
   private bytes = 0;
   private readonly isMasking: boolean;

@@ -116,7 +116,7 @@ export function relayToClient(client: RelayClient, exchange: StartedExchange, li
         if (exchange.status !== 204 && exchange.status !== 304) headers['content-length'] = heldBytes;
         raw.writeHead(exchange.status, headers);
         endWithHeld(raw, held, heldBytes);
-      } else if (body.endedEarly) raw.end(sseErrorEvent('The upstream closed the stream before it was complete.', 'upstream_incomplete'));
+      } else if (body.endedEarly && !body.sawErrorEvent) raw.end(sseErrorEvent('The upstream closed the stream before it was complete.', 'upstream_incomplete'));
       else raw.end();
     });
     body.on('error', (error) => {

@@ -93,6 +93,7 @@ export function parseJson(text: string): Record<string, unknown> | undefined {
 export class UsageTap extends BodyTap {
   private sawDone = false;
   endedEarly = false;
+  sawErrorEvent = false;
   contentEvents = 0;
   private readonly parser = new SseParser();
   private pending: Buffer = Buffer.alloc(0);
@@ -160,6 +161,8 @@ export class UsageTap extends BodyTap {
       if (usage) this.usage = usage;
       const choices = json['choices'];
       if (choices === undefined) {
+        // Looked for only where chunks have no choices: an upstream's `data: {"error":…}` (OpenAI, vLLM).
+        if (json['error'] !== undefined) this.sawErrorEvent = true;
         this.observeResponsesEvent(json);
         continue;
       }

@@ -101,6 +101,19 @@ describe('faults after the first byte (F6–F9)', () => {
     expect(codes).toEqual(['upstream_idle_timeout', 'upstream_reset', 'upstream_incomplete', 'upstream_malformed']);
   });
 
+  it("F8: a stream the upstream ends with its own in-band error event keeps that one error event; none of ours is added", async () => {
+    const target = await rig(2);
+    const [a, b] = target.upstreams;
+    const upstreamError = { error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } };
+    a!.enqueue({ kind: 'sse', events: [...events(2), upstreamError], done: false });
+    const { verdict, client } = await runScenario({ rig: target, name: 'f8e', requests: [{ body: chat(true) }] });
+    expect(verdict.violations).toEqual([]);
+    expect(verdict.count('clean-error')).toBe(1);
+    expect(JSON.parse(client[0]!.events.at(-1)!)).toEqual(upstreamError);
+    expect(b!.requests).toHaveLength(0);
+    expect(await waitForRecord(target.app, 'f8e-0')).toMatchObject({ status: 502, outcome: 'upstream_incomplete', error_class: 'upstream_error_event' });
+  });
+
   it('F9: malformed but complete streams pass through byte-exact; the parser never throws', async () => {
     const target = await rig(1);
     const [a] = target.upstreams;
