@@ -136,6 +136,8 @@ export async function registerReplyRoutes(app: FastifyInstance, deps: ReplyRoute
     if (error.status < 500) return reply.code(400).send(INVALID_JSON_BODY);
     return reply.code(500).send({ error: { message: SEED_MESSAGES.internal, type: 'internal_server_error', param: null, code: null } });
   });
-  app.post('/res', (request, reply) => handleResult(deps, request, reply));
-  app.get('/res/ws', { websocket: true }, (socket, request) => handleSocket(deps, socket, request));
+  // Workers answer requests still in flight during a graceful stop here: served while draining.
+  const config = { servedWhileDraining: true };
+  app.post('/res', { config }, (request, reply) => handleResult(deps, request, reply));
+  app.get('/res/ws', { websocket: true, config }, (socket, request) => handleSocket(deps, socket, request));
 }

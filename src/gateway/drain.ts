@@ -39,25 +39,43 @@ function sweepIdleSockets(app: FastifyInstance): () => void {
   };
 }
 
+/** How often a graceful stop looks whether the exchanges in flight have settled. */
+const SETTLED_POLL_MS = 25;
+
+/**
+ * Resolves once no exchange is in flight, or at `deadlineMs` after ending those still running.
+ * Polled, so the request path carries no drain bookkeeping.
+ */
+async function settleExchanges(live: LiveExchanges, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (live.size > 0) {
+    if (Date.now() >= deadline) {
+      live.endAll('shutdown');
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(SETTLED_POLL_MS, deadline - Date.now())));
+  }
+}
+
 /**
  * Graceful stop (RELIABILITY F19): once Fastify starts closing, new requests get a 503 in their
  * surface's shape and /health fails; requests in flight may finish until the drain deadline, then
  * the rest are ended cleanly (error event / 503) so their records are written before exit.
  */
 export function installDrain(app: FastifyInstance, deps: { config: Config; live: LiveExchanges }): void {
-  let deadline: NodeJS.Timeout | undefined;
   const startSweeping = sweepIdleSockets(app);
   app.addHook('preClose', async () => {
     deps.live.isDraining = true;
-    deadline = setTimeout(() => deps.live.endAll('shutdown'), drainDeadlineMs(deps.config.server.drainTimeoutMs));
-    deadline.unref();
+    // The listener stays open until the exchanges in flight have settled: a worker-fleet answer
+    // arrives as a new request (/res, /res/ws) that may need a new connection, and new clients
+    // get the 503 + Retry-After below rather than a refused connection.
+    await settleExchanges(deps.live, drainDeadlineMs(deps.config.server.drainTimeoutMs));
     // After Fastify's own close steps have run in this tick.
     setImmediate(startSweeping);
   });
-  app.addHook('onClose', async () => clearTimeout(deadline));
   // Callback style: while not draining this costs one check, not a promise per request.
   app.addHook('onRequest', (request, reply, done) => {
-    if (!deps.live.isDraining) {
+    if (!deps.live.isDraining || request.routeOptions.config.servedWhileDraining === true) {
       done();
       return;
     }

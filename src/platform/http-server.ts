@@ -17,6 +17,13 @@ declare module 'fastify' {
   interface FastifyRequest {
     logContext: RequestLogContext;
   }
+  interface FastifyContextConfig {
+    /**
+     * Served during a graceful stop instead of refused with 503: where answers to requests still
+     * in flight arrive (the worker fleet's /res and /res/ws).
+     */
+    servedWhileDraining?: boolean;
+  }
 }
 
 /** Hooks every surface shares: CORS/OPTIONS per seed, and one log line per request. */

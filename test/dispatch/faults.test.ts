@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTopics, forEachBroker, uniqueModel } from '../support/brokers.js';
 import { closedPort, postChat, waitForRecord } from '../support/records.js';
-import { chunk } from '../support/scripted-upstream.js';
+import { chatCompletion, chunk } from '../support/scripted-upstream.js';
 import { readSse } from '../support/sse-client.js';
 import { startApp, type TestApp } from '../support/start-app.js';
 import { WorkerSim, type ReceivedTask } from '../support/worker-sim.js';
@@ -145,6 +145,47 @@ forEachBroker((broker) => {
       expect(perWorker.every((count) => count > 0)).toBe(true);
       expect(new Set(ledger.map((entry) => entry.task.request_id)).size).toBe(24);
       expect(ledger.length).toBe(24);
+    });
+
+    it('a graceful stop (SIGTERM) lets worker-fleet requests in flight finish: their replies still reach /res and /res/ws; new requests get 503', async () => {
+      app = await startApp({ overrides: dispatchOverrides(url, [model()], { 'server.drainTimeoutMs': 5_000 }) });
+      const sim = await startSim('draining');
+      let release!: () => void;
+      const stopping = new Promise<void>((resolve) => (release = resolve));
+      sim.handler = async (task) => {
+        const answerModel = model();
+        if (!task.task.stream) {
+          await stopping;
+          await task.post({ data: chatCompletion('answered while draining', answerModel) });
+          return;
+        }
+        // The stream's socket is open before the stop begins; its frames go on after it.
+        await task.frame({ end: false, data: chunk('', { model: answerModel, role: true }) });
+        await stopping;
+        await task.frame({ end: false, data: chunk('draining', { model: answerModel }) });
+        await task.frame({ end: false, data: chunk(undefined, { model: answerModel, finish: 'stop' }) });
+        await task.frame({ end: true });
+      };
+      const plain = postChat(app, { model: model(), messages: [{ role: 'user', content: 'plain' }] });
+      const streamed = postChat(app, { model: model(), stream: true, messages: [{ role: 'user', content: 'streamed' }] });
+      await expect.poll(() => sim.received.length).toBe(2);
+      const closing = app.close();
+      try {
+        // Draining: the process still answers, and refuses new work with 503 + Retry-After.
+        await expect.poll(async () => (await fetch(`${app.url}/health`)).status).toBe(503);
+        const late = await postChat(app, { model: model() });
+        expect(late.status).toBe(503);
+        expect(late.headers.get('retry-after')).toBe('1');
+      } finally {
+        release();
+      }
+      const answer = await plain;
+      expect(answer.status).toBe(200);
+      expect(((await answer.json()) as any).choices[0].message.content).toBe('answered while draining');
+      const { text } = await readSse(await streamed);
+      expect(text).toContain(JSON.stringify(chunk('draining', { model: model() })));
+      expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+      await closing;
     });
 
     it('two gateway instances share one broker: each client is answered by the instance it called', async () => {
