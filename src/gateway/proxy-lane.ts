@@ -67,7 +67,11 @@ export function createProxyLane(deps: ProxyLaneDeps): Lane {
     const cors = corsRuleFor(url).headers;
     const writesLogLine = isInfoEnabled(rootLog);
     if (writesLogLine) {
-      response.once('finish', () => writeRequestLine(requestLog(), { method, url, status: response.statusCode, elapsedMs: performance.now() - startedAt }, logContext));
+      // On `close`, not `finish`: a client that leaves before its answer is done gets its line too (499, as its record).
+      response.once('close', () => {
+        const status = response.writableFinished ? response.statusCode : 499;
+        writeRequestLine(requestLog(), { method, url, status, elapsedMs: performance.now() - startedAt }, logContext);
+      });
     }
     const fail = (error: unknown) => sendOpenAiError(requestLog(), error, { raw: response, setHeaders: cors });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForRecord } from '../support/records.js';
 import { startScriptedUpstream, type ScriptedUpstream, type Step } from '../support/scripted-upstream.js';
 import { AUTH, startApp, type TestApp } from '../support/start-app.js';
 
@@ -62,7 +63,7 @@ describe('the raw /v1 lane answers exactly as the Fastify route does', () => {
   beforeAll(async () => {
     upstream = await startScriptedUpstream();
     app = await startApp({
-      overrides: { 'gateway.upstreams': [{ endpoint: `${upstream.url}/v1`, sk: 'sk-upstream' }], 'server.proxyBodyLimitBytes': 4096 },
+      overrides: { 'gateway.upstreams': [{ endpoint: `${upstream.url}/v1`, sk: 'sk-upstream' }], 'server.proxyBodyLimitBytes': 4096, 'gateway.records.flushIntervalMs': 20 },
     });
   });
   afterAll(async () => {
@@ -116,5 +117,20 @@ describe('the raw /v1 lane answers exactly as the Fastify route does', () => {
     expect(lane).toEqual(fastify);
     expect(lane).toMatchObject({ level: 30, method: 'POST', url: '/v1/chat/completions?…', status: 200, model: 'gpt-test', target: 'upstream:config-1', attempts: 1, tokens: 21 });
     expect(lane['principal']).toBeTypeOf('string');
+  });
+
+  it('writes a 499 line for a client that leaves before the upstream answered, as its record says', async () => {
+    upstream.enqueue({ kind: 'json', body: { id: 'late' }, delayMs: 300 });
+    const seenBefore = upstream.requests.length;
+    const requestId = 'log-gone';
+    const controller = new AbortController();
+    const sent = fetch(`${app.url}/v1/chat/completions`, { method: 'POST', headers: { ...AUTH, ...JSON_TYPE, 'x-request-id': requestId }, body: CHAT, signal: controller.signal });
+    await expect.poll(() => upstream.requests.length).toBeGreaterThan(seenBefore);
+    controller.abort();
+    await expect(sent).rejects.toThrow();
+    expect(await waitForRecord(app, requestId)).toMatchObject({ status: 499, outcome: 'client_closed' });
+    const lines = () => app.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['msg'] === 'request' && line['reqId'] === requestId);
+    await expect.poll(() => lines().length).toBe(1);
+    expect(lines()[0]).toMatchObject({ level: 30, method: 'POST', url: '/v1/chat/completions', status: 499, model: 'gpt-test' });
   });
 });
