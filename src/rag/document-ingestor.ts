@@ -4,14 +4,12 @@ import type { Config } from '../config/schema.js';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../gateway/index.js';
 import { SwitchboardError } from '../platform/errors.js';
-import { chunkSections, indexedTextOf } from './chunker.js';
 import type { DocumentsRepository } from './documents-repository.js';
 import type { Embedder } from './embeddings/gateway-embedder.js';
 import type { KbRow, KnowledgeBasesRepository } from './knowledge-bases-repository.js';
 import { contentMatchesKind, extensionOf, kindOfExtension } from './parsers/file-type.js';
 import type { ParserPool } from './parsers/parser-pool.js';
 import { RAG_MESSAGES } from './rag-messages.js';
-import { lexicalText } from './retrieval/lexical-terms.js';
 import { vectorToBlob, type SearchIndex } from './retrieval/search-index.js';
 import type { ChunksTable } from './tables.js';
 
@@ -42,7 +40,7 @@ function dimensionsOf(vectors: readonly (Float32Array | null)[], kb: KbRow): num
 }
 
 /**
- * Upload → type check → parse (worker) → chunk → embed (gateway) → one transaction that writes
+ * Upload → type check → parse, chunk and index terms (worker) → embed (gateway) → one transaction that writes
  * the document, its chunks and their index rows. Nothing is stored unless every step succeeds.
  */
 export class DocumentIngestor {
@@ -55,15 +53,14 @@ export class DocumentIngestor {
     if (!kind) throw new SwitchboardError('bad_request', RAG_MESSAGES.unsupportedType(fileType));
     if (input.bytes.length === 0) throw new SwitchboardError('bad_request', RAG_MESSAGES.emptyFile);
     if (!contentMatchesKind(kind, input.bytes)) throw new SwitchboardError('bad_request', RAG_MESSAGES.contentMismatch(fileType));
-    const sections = await this.deps.parsers.parse({
+    // Chunking and index terms run in the worker too: for a large document they are CPU-bound for hundreds of ms.
+    const chunks = await this.deps.parsers.parse({
       kind,
       bytes: input.bytes,
       limits: { maxTextChars: config.maxTextChars, docx: config.docx, pdf: config.pdf },
+      chunking: { size: config.chunkSize, overlap: config.chunkOverlap, maxChunks: config.maxChunksPerDocument },
     });
-    const chunks = chunkSections(sections, { size: config.chunkSize, overlap: config.chunkOverlap });
-    if (chunks.length === 0) throw new SwitchboardError('unprocessable', RAG_MESSAGES.noText);
-    if (chunks.length > config.maxChunksPerDocument) throw new SwitchboardError('payload_too_large', RAG_MESSAGES.tooManyChunks(config.maxChunksPerDocument));
-    const texts = chunks.map(indexedTextOf);
+    const texts = chunks.map((chunk) => chunk.indexedText);
     const vectors = await this.deps.embedder.embed({ model: input.kb.embedding_model, texts, principal: input.principal, signal: input.signal });
     const dimensions = dimensionsOf(vectors, input.kb);
     const docId = randomUUID();
@@ -76,7 +73,7 @@ export class DocumentIngestor {
         heading_path: JSON.stringify(chunk.headingPath),
         page: chunk.page ?? null,
         content: chunk.content,
-        lex: lexicalText(texts[index] ?? ''),
+        lex: chunk.lex,
         embedding: vector ? vectorToBlob(vector) : null,
       };
     });

@@ -1,3 +1,5 @@
+import type { ChunkerOptions, TextChunk } from '../chunker.js';
+
 /** Document kinds we extract text from; the upload's extension picks one (SEEDS-SPEC §3.7). */
 export type DocumentKind = 'txt' | 'md' | 'html' | 'docx' | 'pdf';
 
@@ -22,13 +24,25 @@ export interface ParseJob {
   readonly kind: DocumentKind;
   readonly bytes: Uint8Array;
   readonly limits: ParseLimits;
+  readonly chunking: ChunkerOptions & { readonly maxChunks: number };
+}
+
+/**
+ * A chunk ready to embed and store, made in the worker: chunking and index terms of a large
+ * document take hundreds of milliseconds, which must not block the main thread.
+ */
+export interface PreparedChunk extends TextChunk {
+  /** The text embedded and indexed (heading path, then content). */
+  readonly indexedText: string;
+  /** Its index terms (the `lex` column). */
+  readonly lex: string;
 }
 
 /** Why a document was refused; the codes map to SwitchboardError codes on the main thread. */
 export type ParseFailureCode = 'unprocessable' | 'payload_too_large' | 'bad_request';
 
 export type ParseOutcome =
-  | { readonly ok: true; readonly sections: ParsedSection[] }
+  | { readonly ok: true; readonly chunks: PreparedChunk[] }
   | { readonly ok: false; readonly code: ParseFailureCode; readonly message: string };
 
 /** Thrown inside parsers; carried back to the main thread as a ParseOutcome. */

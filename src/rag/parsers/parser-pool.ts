@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../../platform/module-worker.js';
 import { SwitchboardError } from '../../platform/errors.js';
-import type { ParseJob, ParseOutcome, ParsedSection } from './document-parser.js';
+import type { ParseJob, ParseOutcome, PreparedChunk } from './document-parser.js';
 
 export interface ParserPoolOptions {
   /** Worker threads at most. */
@@ -16,7 +16,7 @@ export interface ParserPoolOptions {
 
 interface PendingJob {
   readonly job: ParseJob;
-  readonly resolve: (sections: ParsedSection[]) => void;
+  readonly resolve: (chunks: PreparedChunk[]) => void;
   readonly reject: (error: SwitchboardError) => void;
 }
 
@@ -43,7 +43,8 @@ export class ParserPool {
 
   constructor(private readonly options: ParserPoolOptions) {}
 
-  parse(job: ParseJob): Promise<ParsedSection[]> {
+  /** Parses and chunks a document in a worker. */
+  parse(job: ParseJob): Promise<PreparedChunk[]> {
     if (this.closed) return Promise.reject(new SwitchboardError('overloaded', '服务正在关闭'));
     if (this.queue.length >= this.options.maxQueued) return Promise.reject(new SwitchboardError('overloaded', '文档解析繁忙，请稍后重试'));
     return new Promise((resolve, reject) => {
@@ -93,7 +94,7 @@ export class ParserPool {
       if (keepWorker && !this.closed) this.idle.push(worker);
       else this.retire(worker);
       if (outcome instanceof SwitchboardError) pending.reject(outcome);
-      else if (outcome.ok) pending.resolve(outcome.sections);
+      else if (outcome.ok) pending.resolve(outcome.chunks);
       else pending.reject(failureOf(outcome));
       this.pump();
     };
