@@ -19,10 +19,18 @@ export async function runServer(config: Config, input: ProcessInput): Promise<vo
       `\nNo gateway key was configured, so one was generated and stored (shown only now):\n\n    ${app.generatedKey}\n\nSend it as "Authorization: Bearer <key>", or set AUTHORIZATION to choose your own.\n\n`,
     );
   }
+  try {
+    await app.server.listen({ host: config.server.host, port: config.server.port });
+  } catch (error) {
+    // Not listening: close what the start opened (store pool, broker, timers) so the process
+    // exits 1 for its supervisor, rather than running on without a listener.
+    await app.close();
+    throw error;
+  }
+  // Installed once listening: close-with-grace also closes on a normal exit, with code 0.
   closeWithGrace({ delay: config.server.drainTimeoutMs }, async ({ signal, err }) => {
     if (err) app.server.log.error({ err }, 'fatal error; shutting down');
     else app.server.log.info({ signal }, 'shutting down');
     await app.close();
   });
-  await app.server.listen({ host: config.server.host, port: config.server.port });
 }

@@ -1,9 +1,11 @@
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/process.js';
+import { runCli, spawnSwitchboard } from '../support/process.js';
 import { requireService } from '../support/services.js';
 import { startApp } from '../support/start-app.js';
 import { createPostgresSchema } from '../support/stores.js';
@@ -162,6 +164,31 @@ describe('seed 001 CLI', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('-noauth on 0.0.0.0');
   });
+
+  for (const store of ['sqlite', 'postgres'] as const) {
+    it.skipIf(store === 'postgres' && !postgres.available)(`on ${store}: a listen address already in use stops the start with one line and exit 1, instead of running on without listening`, async () => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      const { port } = taken.address() as AddressInfo;
+      const schema = store === 'postgres' ? await createPostgresSchema() : undefined;
+      try {
+        const env = { AUTHORIZATION: 'k1', ...(schema ? { DATABASE_URL: schema.url } : {}) };
+        const child = spawnSwitchboard(['-addr', `127.0.0.1:${port}`], { cwd: workdir(), env });
+        let stderr = '';
+        child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.stdout!.resume();
+        // A supervisor restarts a process that exits; one left running without a listener serves nobody.
+        const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+        clearTimeout(killer);
+        expect({ code, signal }).toEqual({ code: 1, signal: null });
+        expect(stderr.trim().split('\n')).toEqual([expect.stringContaining('EADDRINUSE')]);
+      } finally {
+        await new Promise((resolve) => taken.close(resolve));
+        await schema?.drop();
+      }
+    });
+  }
 
   it('fails fast with one line when PostgreSQL is unreachable (RELIABILITY F23)', async () => {
     const result = await runCli(['-addr', '127.0.0.1:0'], { cwd: workdir(), env: { DATABASE_URL: 'postgres://nobody:secret-pw@127.0.0.1:1/db' } });
