@@ -110,9 +110,10 @@ function classifyBodyError(error: unknown, state: ExchangeState): string {
 /** Client-side endings: status 499 in the record, nobody left to tell. */
 const CLIENT_OUTCOMES = new Set(['client_closed', 'client_stalled']);
 
+/** The record's status; for a plain body the same one its client is answered with (relay.ts plainFailure). */
 function statusFor(outcome: string): number {
   if (CLIENT_OUTCOMES.has(outcome)) return 499;
-  if (outcome === 'upstream_timeout') return 504;
+  if (outcome === 'upstream_timeout' || outcome === 'upstream_idle_timeout') return 504;
   return outcome === 'shutdown' ? 503 : 502;
 }
 

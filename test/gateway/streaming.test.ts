@@ -42,7 +42,7 @@ describe('streams after the first byte (RELIABILITY F6–F8, F12)', () => {
     expect(JSON.parse(result.errors[0]!.data).error.code).toBe('upstream_idle_timeout');
     expect(result.received.length).toBe(6);
     expect(upstream.requests.length - before).toBe(1);
-    expect(await waitForRecord(app, 'f6')).toMatchObject({ outcome: 'upstream_idle_timeout', status: 502 });
+    expect(await waitForRecord(app, 'f6')).toMatchObject({ outcome: 'upstream_idle_timeout', status: 504 });
   });
 
   it('F7: a reset mid-stream ends with an error event, no [DONE]', async () => {
@@ -172,5 +172,19 @@ describe('streams after the first byte (RELIABILITY F6–F8, F12)', () => {
     expect(response.status).toBe(504);
     expect(((await response.json()) as any).error.code).toBe('upstream_timeout');
     expect(await waitForRecord(app, 'total')).toMatchObject({ outcome: 'upstream_timeout', status: 504 });
+  });
+
+  it('a non-stream body that stalls past the idle timeout is a 504 to the client and 504 in its record', async () => {
+    upstream.enqueue({
+      kind: 'handler',
+      handle: (_request, response) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.write('{"partial":');
+      },
+    });
+    const response = await postChat(app, {}, { requestId: 'idle-plain' });
+    expect(response.status).toBe(504);
+    expect(((await response.json()) as any).error.code).toBe('upstream_timeout');
+    expect(await waitForRecord(app, 'idle-plain')).toMatchObject({ outcome: 'upstream_idle_timeout', status: 504 });
   });
 });
