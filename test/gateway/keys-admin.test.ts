@@ -170,6 +170,25 @@ forEachStore((store) => {
         await upstream.close();
       }
     });
+
+    // The scale-out path: instances that share one PostgreSQL see each other's admin changes.
+    it.skipIf(store !== 'postgres')('an upstream added, then removed, on one instance is served, then dropped, by another on the same database within 15 s', async () => {
+      const upstream = await startScriptedUpstream();
+      const other = await startApp({ overrides: { 'database.url': app.config.database.url } });
+      const models = async () => ((await (await fetch(`${other.url}/v1/models`, { headers: AUTH })).json()) as { data: { id: string }[] }).data.map((model) => model.id);
+      try {
+        await admin('/admin/upstreams', { method: 'POST', body: JSON.stringify({ SK: 'sk-shared-1234567', Endpoint: `${upstream.url}/v1`, Models: ['shared-model'] }) });
+        await expect.poll(models, { timeout: 16_000, interval: 250 }).toContain('shared-model');
+        expect((await postChat(other, { model: 'shared-model' })).status).toBe(200);
+        const id = ((await (await admin('/admin/upstreams')).json()) as any[]).find((row) => row.Endpoint === `${upstream.url}/v1`).ID as number;
+        await admin(`/admin/upstreams/${id}`, { method: 'DELETE' });
+        await expect.poll(models, { timeout: 16_000, interval: 250 }).not.toContain('shared-model');
+        expect(upstream.requests.filter((request) => request.url.endsWith('/chat/completions'))).toHaveLength(1);
+      } finally {
+        await other.close();
+        await upstream.close();
+      }
+    }, 40_000);
   });
 });
 
