@@ -171,8 +171,9 @@ forEachStore((store) => {
       }
     });
 
-    // The scale-out path: instances that share one PostgreSQL see each other's admin changes.
-    it.skipIf(store !== 'postgres')('an upstream added, then removed, on one instance is served, then dropped, by another on the same database within 15 s', async () => {
+    // The scale-out path: instances that share one PostgreSQL see each other's admin changes
+    // (registered on PostgreSQL only: on SQLite it is not a skipped test, it is not a case at all).
+    if (store === 'postgres') it('an upstream added, then removed, on one instance is served, then dropped, by another on the same database within 15 s', async () => {
       const upstream = await startScriptedUpstream();
       const other = await startApp({ overrides: { 'database.url': app.config.database.url } });
       const models = async () => ((await (await fetch(`${other.url}/v1/models`, { headers: AUTH })).json()) as { data: { id: string }[] }).data.map((model) => model.id);
