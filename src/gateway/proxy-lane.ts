@@ -25,13 +25,16 @@ export type Lane = (request: IncomingMessage, response: ServerResponse) => boole
 
 const LANE_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** A percent-escape, a backslash or a possible dot-segment: left to the Fastify route, which refuses traversal (dot-segments.ts). */
+const LEFT_TO_FASTIFY = /[%\\]|\/\./;
+
 /**
  * The proxied /v1 and /api/v1 requests: the same routes the Fastify scope registers as `/*`
  * (routes.ts), minus what that scope answers itself (`GET …/models` and `GET …/models/*`), minus
- * URLs with percent-escapes, whose decoding and refusal stay Fastify's.
+ * URLs with percent-escapes, backslashes or dot-segments, whose decoding and refusal stay Fastify's.
  */
 function isProxied(method: string, url: string): boolean {
-  if (!LANE_METHODS.has(method) || url.includes('%')) return false;
+  if (!LANE_METHODS.has(method) || LEFT_TO_FASTIFY.test(url)) return false;
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
   const rest = path.startsWith('/v1/') ? path.slice(3) : path.startsWith('/api/v1/') ? path.slice(7) : undefined;

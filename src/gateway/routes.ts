@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { hasDotSegment } from './dot-segments.js';
 import { gatewayKeyHook } from './keys/authenticate.js';
 import type { GatewayKeys } from './keys/gateway-keys.js';
 import type { ModelCatalog } from './model-catalog.js';
@@ -48,8 +49,10 @@ export async function registerProxyRoutes(app: FastifyInstance, deps: ProxyRoute
   app.route({
     method: [...METHODS],
     url: '/*',
-    handler: (request, reply) =>
-      handleProxyRequest(
+    handler: async (request, reply) => {
+      // The raw lane leaves every URL that may hold one to this route (proxy-lane.ts).
+      if (hasDotSegment(request.url)) throw new SwitchboardError('bad_request', 'The path must not contain "." or ".." segments.');
+      return handleProxyRequest(
         deps,
         { id: request.id, method: request.method, url: request.url, headers: request.headers, body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), ip: request.ip, principal: request.principal, logContext: request.logContext, writesLogLine: isInfoEnabled(request.log) },
         {
@@ -59,6 +62,7 @@ export async function registerProxyRoutes(app: FastifyInstance, deps: ProxyRoute
             return reply.getHeaders();
           },
         },
-      ),
+      );
+    },
   });
 }
