@@ -1,13 +1,21 @@
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { constants, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Transform } from 'node:stream';
 import type { BodySource } from './target.js';
 
 /** The content codings undici's own decompress interceptor knows, minus zstd (Node ≥ 22.15 only). */
+/**
+ * Flushed as browsers and undici's fetch do: an empty body (an answer labelled gzip with nothing
+ * in it) decodes to nothing instead of failing "unexpected end of file". A body cut short is still
+ * an error: undici reports the cut itself.
+ */
+const ZLIB_FLUSH = { flush: constants.Z_SYNC_FLUSH, finishFlush: constants.Z_SYNC_FLUSH };
+const BROTLI_FLUSH = { flush: constants.BROTLI_OPERATION_FLUSH, finishFlush: constants.BROTLI_OPERATION_FLUSH };
+
 const DECODERS: Readonly<Record<string, () => Transform>> = {
-  gzip: createGunzip,
-  'x-gzip': createGunzip,
-  deflate: createInflate,
-  br: createBrotliDecompress,
+  gzip: () => createGunzip(ZLIB_FLUSH),
+  'x-gzip': () => createGunzip(ZLIB_FLUSH),
+  deflate: () => createInflate(ZLIB_FLUSH),
+  br: () => createBrotliDecompress(BROTLI_FLUSH),
 };
 
 /**
@@ -15,13 +23,15 @@ const DECODERS: Readonly<Record<string, () => Transform>> = {
  * decoded, so the taps read its usage and text, the masking finds our key in an error body, and
  * the client gets plain bytes (undecodable, an in-band error appended to gzip, and a key it could
  * inflate). `headers` loses the coding and the encoded length. An unknown or stacked coding is
- * left as it came. Back-pressure and destroy reach the source; a corrupt or cut body is an error.
+ * left as it came. Back-pressure and destroy reach the source; a corrupt body, or one undici saw cut, is an error.
  */
-export function decodedBody(source: BodySource, headers: Record<string, string>): BodySource {
+export function decodedBody(source: BodySource, headers: Record<string, string>, status: number): BodySource {
   const coding = (headers['content-encoding'] ?? '').trim().toLowerCase();
   const create = DECODERS[coding];
-  if (coding === 'identity') delete headers['content-encoding'];
-  if (!create) return source;
+  // No body at all: nothing to decode, and the label goes.
+  const isEmpty = status === 204 || status === 304;
+  if (coding === 'identity' || (create && isEmpty)) delete headers['content-encoding'];
+  if (!create || isEmpty) return source;
   delete headers['content-encoding'];
   delete headers['content-length'];
   const decoder = create();

@@ -62,7 +62,7 @@ export class UpstreamCall extends EventEmitter implements Dispatcher.DispatchHan
     this.headersIn = true;
     const filtered = filterHeaders(headers);
     // Encoded although we asked for identity (upstream-target.ts): decoded before anything reads it.
-    this.resolve({ status: statusCode, headers: filtered, body: filtered['content-encoding'] === undefined ? this : decodedBody(this, filtered) });
+    this.resolve({ status: statusCode, headers: filtered, body: filtered['content-encoding'] === undefined ? this : decodedBody(this, filtered, statusCode) });
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

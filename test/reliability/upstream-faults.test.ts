@@ -183,6 +183,27 @@ describe('compressed upstream answers (API10)', () => {
     expect(await waitForRecord(target.app, 'gzip-plain')).toMatchObject({ status: 200, outcome: 'ok', completion_tokens: 12, response: 'plain' });
   });
 
+  it('an empty answer labelled gzip (a 204, or Content-Length 0) passes as it is, not as a decoding error', async () => {
+    const target = await rig(1);
+    const [a] = target.upstreams;
+    const empty = (status: number): Step => ({
+      kind: 'handler',
+      handle: (_request, response) => {
+        response.writeHead(status, { 'content-encoding': 'gzip', ...(status === 204 ? {} : { 'content-length': '0' }) });
+        response.end();
+      },
+    });
+    a!.enqueue(empty(204), empty(200));
+    const noContent = await postChat(target.app, {}, { requestId: 'gzip-204' });
+    expect(noContent.status).toBe(204);
+    expect(await noContent.text()).toBe('');
+    const zeroLength = await postChat(target.app, {}, { requestId: 'gzip-empty' });
+    expect(zeroLength.status).toBe(200);
+    expect(await zeroLength.text()).toBe('');
+    expect(await waitForRecord(target.app, 'gzip-204')).toMatchObject({ status: 204, outcome: 'ok' });
+    expect(await waitForRecord(target.app, 'gzip-empty')).toMatchObject({ status: 200, outcome: 'ok' });
+  });
+
   it('a gzipped error body that reflects our upstream key reaches the client with the key masked', async () => {
     // A key long enough to be masked (sk-up-a is a placeholder the masking leaves alone).
     const target = await startRig(1, { names: ['canary-0123456789'], overrides: FAST });
