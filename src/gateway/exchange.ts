@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
-import { SwitchboardError } from '../platform/errors.js';
+import { ERROR_CODES, SwitchboardError } from '../platform/errors.js';
 import { newRequestId } from '../platform/request-id.js';
 import { CancelSource } from './cancel-source.js';
 import type { ClientSignal } from './client-signal.js';
@@ -63,6 +63,8 @@ export interface StartedExchange {
 export interface BodyFailure {
   readonly outcome: string;
   readonly message: string;
+  /** The error a plain body that failed before we sent anything becomes; its status is also the record's. */
+  readonly code: 'overloaded' | 'upstream_timeout' | 'upstream_error';
 }
 
 /** What the client of a stream that failed after its first byte is told, by outcome. */
@@ -110,11 +112,15 @@ function classifyBodyError(error: unknown, state: ExchangeState): string {
 /** Client-side endings: status 499 in the record, nobody left to tell. */
 const CLIENT_OUTCOMES = new Set(['client_closed', 'client_stalled']);
 
-/** The record's status; for a plain body the same one its client is answered with (relay.ts plainFailure). */
+/** The error code a body failure stands for: what a plain body's client is answered with (relay.ts). */
+function failureCode(outcome: string): BodyFailure['code'] {
+  if (outcome === 'shutdown') return 'overloaded';
+  return outcome === 'upstream_timeout' || outcome === 'upstream_idle_timeout' ? 'upstream_timeout' : 'upstream_error';
+}
+
+/** The record's status: the client's answer for a plain body, 499 when the client itself ended it. */
 function statusFor(outcome: string): number {
-  if (CLIENT_OUTCOMES.has(outcome)) return 499;
-  if (outcome === 'upstream_timeout' || outcome === 'upstream_idle_timeout') return 504;
-  return outcome === 'shutdown' ? 503 : 502;
+  return CLIENT_OUTCOMES.has(outcome) ? 499 : ERROR_CODES[failureCode(outcome)].status;
 }
 
 /** Mutable facts about a request in flight, read when it ends. */
@@ -193,7 +199,7 @@ class Exchange implements StartedExchange, ExchangeState {
   describeFailure(error: unknown): BodyFailure {
     const outcome = classifyBodyError(error, this);
     const messages = this.target.kind === 'worker' ? WORKER_FAILURE_MESSAGES : FAILURE_MESSAGES;
-    return { outcome, message: messages[outcome] ?? 'The upstream failed.' };
+    return { outcome, message: messages[outcome] ?? 'The upstream failed.', code: failureCode(outcome) };
   }
 
   /** Plans, forwards with failover and starts the tap; throws the client's error when no target answered. */

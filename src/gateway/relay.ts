@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { SwitchboardError } from '../platform/errors.js';
-import type { StartedExchange } from './exchange.js';
+import type { BodyFailure, StartedExchange } from './exchange.js';
 import { openAiErrorBody, sseErrorEvent } from './openai-errors.js';
 
 export interface RelayLimits {
@@ -15,10 +15,8 @@ type Headers = Record<string, string | number | string[]>;
 export type SetHeaders = Readonly<Record<string, string | number | string[] | undefined>>;
 
 /** The error a plain (non-SSE) body that failed before we sent anything becomes. */
-function plainFailure(outcome: string, message: string): SwitchboardError {
-  if (outcome === 'shutdown') return new SwitchboardError('overloaded', message, { headers: { 'retry-after': '1' } });
-  if (outcome === 'upstream_timeout' || outcome === 'upstream_idle_timeout') return new SwitchboardError('upstream_timeout', message);
-  return new SwitchboardError('upstream_error', message);
+function plainFailure(failure: BodyFailure): SwitchboardError {
+  return new SwitchboardError(failure.code, failure.message, failure.code === 'overloaded' ? { headers: { 'retry-after': '1' } } : {});
 }
 
 /**
@@ -123,7 +121,7 @@ export function relayToClient(client: RelayClient, exchange: StartedExchange, li
       if (raw.destroyed) return;
       const failure = exchange.describeFailure(error);
       if (exchange.isSse) raw.end(sseErrorEvent(failure.message, failure.outcome));
-      else if (held) sendPlainError(raw, plainFailure(failure.outcome, failure.message), baseHeaders(setHeaders, exchange.requestId));
+      else if (held) sendPlainError(raw, plainFailure(failure), baseHeaders(setHeaders, exchange.requestId));
       else raw.destroy();
     });
   });
