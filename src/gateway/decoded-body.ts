@@ -22,18 +22,15 @@ const DECODERS: Readonly<Record<string, () => Transform>> = {
  * A body an upstream content-encoded although it was asked for `identity` (upstream-target.ts),
  * decoded, so the taps read its usage and text, the masking finds our key in an error body, and
  * the client gets plain bytes (undecodable, an in-band error appended to gzip, and a key it could
- * inflate). `headers` loses the coding and the encoded length. An unknown or stacked coding is
+ * inflate). `headers` loses the coding. An unknown or stacked coding is
  * left as it came. Back-pressure and destroy reach the source; a corrupt body, or one undici saw cut, is an error.
  */
 export function decodedBody(source: BodySource, headers: Record<string, string>, status: number): BodySource {
   const coding = (headers['content-encoding'] ?? '').trim().toLowerCase();
   const create = DECODERS[coding];
-  // No body at all: nothing to decode, and the label goes.
-  const isEmpty = status === 204 || status === 304;
-  if (coding === 'identity' || (create && isEmpty)) delete headers['content-encoding'];
-  if (!create || isEmpty) return source;
-  delete headers['content-encoding'];
-  delete headers['content-length'];
+  if (create !== undefined || coding === 'identity') delete headers['content-encoding'];
+  // A 204 or 304 has no body to decode. (Content-Length never reaches here: filterHeaders drops it.)
+  if (create === undefined || status === 204 || status === 304) return source;
   const decoder = create();
   let isOver = false;
   source.on('data', (chunk) => {
