@@ -1,4 +1,3 @@
-import type { Worker } from 'node:worker_threads';
 import {
   SqliteAdapter,
   SqliteIntrospector,
@@ -13,16 +12,8 @@ import {
   type QueryResult,
 } from 'kysely';
 import { startModuleWorker } from '../platform/module-worker.js';
-import type { SqliteThreadError, SqliteThreadReply, SqliteThreadRequest, SqliteThreadSetup, SqliteThreadStatement } from './sqlite-thread-protocol.js';
-
-interface Pending {
-  readonly resolve: (result: QueryResult<unknown>) => void;
-  readonly reject: (error: Error) => void;
-}
-
-function toError(error: SqliteThreadError): Error {
-  return Object.assign(new Error(error.message), { name: error.name, code: error.code });
-}
+import { WorkerCalls } from '../platform/worker-calls.js';
+import type { SqliteThreadRequest, SqliteThreadResult, SqliteThreadSetup, SqliteThreadStatement } from './sqlite-thread-protocol.js';
 
 /** Statements that answer with rows, which a collected transaction cannot give. */
 const READS = /^\s*(select|with|pragma|values)\b|\breturning\b/i;
@@ -40,13 +31,13 @@ const READS = /^\s*(select|with|pragma|values)\b|\breturning\b/i;
  * no rows and no counts, so one may only write.
  */
 class SqliteThreadConnection implements DatabaseConnection {
-  private worker: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly calls: WorkerCalls<SqliteThreadRequest, SqliteThreadResult>;
   /** Statements of the open transaction, run together at commit. */
   private transaction: SqliteThreadStatement[] | undefined;
 
-  constructor(private readonly setup: SqliteThreadSetup) {}
+  constructor(setup: SqliteThreadSetup) {
+    this.calls = new WorkerCalls(() => startModuleWorker(import.meta.url, 'sqlite-thread-worker', { workerData: setup }), 'SQLite writer thread');
+  }
 
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const { sql, parameters } = compiledQuery;
@@ -55,7 +46,11 @@ class SqliteThreadConnection implements DatabaseConnection {
       this.transaction.push({ sql, parameters });
       return Promise.resolve({ rows: [] });
     }
-    return this.send((id) => ({ kind: 'query', id, sql, parameters })) as Promise<QueryResult<R>>;
+    return this.calls.call({ kind: 'query', sql, parameters }).then((result) => ({
+      rows: result.rows as R[],
+      numAffectedRows: result.changes === undefined ? undefined : BigInt(result.changes),
+      insertId: result.lastInsertRowid === undefined ? undefined : BigInt(result.lastInsertRowid),
+    }));
   }
 
   /** Statements from here to commit are collected, then run in the thread as one transaction. */
@@ -66,7 +61,7 @@ class SqliteThreadConnection implements DatabaseConnection {
   async commit(): Promise<void> {
     const statements = this.transaction ?? [];
     this.transaction = undefined;
-    if (statements.length > 0) await this.send((id) => ({ kind: 'transaction', id, statements }));
+    if (statements.length > 0) await this.calls.call({ kind: 'transaction', statements });
   }
 
   /** Nothing ran yet, or the thread rolled its transaction back itself: the collected statements go. */
@@ -79,50 +74,8 @@ class SqliteThreadConnection implements DatabaseConnection {
     throw new Error('The SQLite writer thread does not stream query results.');
   }
 
-  async close(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
-    this.worker = undefined;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.ref();
-    worker.postMessage({ kind: 'close' } satisfies SqliteThreadRequest);
-    await exited;
-  }
-
-  private send(request: (id: number) => SqliteThreadRequest): Promise<QueryResult<unknown>> {
-    const worker = (this.worker ??= this.start());
-    const id = this.nextId++;
-    if (this.pending.size === 0) worker.ref();
-    return new Promise<QueryResult<unknown>>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage(request(id));
-    });
-  }
-
-  private start(): Worker {
-    const worker = startModuleWorker(import.meta.url, 'sqlite-thread-worker', { workerData: this.setup });
-    worker.unref();
-    worker.on('message', (reply: SqliteThreadReply) => this.settle(worker, reply));
-    worker.on('error', (error) => this.failAll(worker, error));
-    worker.on('exit', (code) => this.failAll(worker, new Error(`The SQLite writer thread exited (code ${code}).`)));
-    return worker;
-  }
-
-  private settle(worker: Worker, reply: SqliteThreadReply): void {
-    const pending = this.pending.get(reply.id);
-    if (!pending) return;
-    this.pending.delete(reply.id);
-    if (this.pending.size === 0) worker.unref();
-    if ('error' in reply) return pending.reject(toError(reply.error));
-    const changes = reply.changes === undefined ? undefined : BigInt(reply.changes);
-    const insertId = reply.lastInsertRowid === undefined ? undefined : BigInt(reply.lastInsertRowid);
-    pending.resolve({ rows: reply.rows, numAffectedRows: changes, insertId });
-  }
-
-  private failAll(worker: Worker, error: Error): void {
-    if (this.worker === worker) this.worker = undefined;
-    for (const pending of this.pending.values()) pending.reject(error);
-    this.pending.clear();
+  close(): Promise<void> {
+    return this.calls.close({ kind: 'close' } satisfies SqliteThreadRequest);
   }
 }
 

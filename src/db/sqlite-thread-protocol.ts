@@ -12,18 +12,14 @@ export interface SqliteThreadStatement {
 }
 
 export type SqliteThreadRequest =
-  | ({ readonly kind: 'query'; readonly id: number } & SqliteThreadStatement)
+  | ({ readonly kind: 'query' } & SqliteThreadStatement)
   /** Write statements run in one transaction, all or none, within this one message. */
-  | { readonly kind: 'transaction'; readonly id: number; readonly statements: readonly SqliteThreadStatement[] }
+  | { readonly kind: 'transaction'; readonly statements: readonly SqliteThreadStatement[] }
   | { readonly kind: 'close' };
 
-/** An error as it crosses the thread boundary: structured clone keeps neither class nor `code`. */
-export interface SqliteThreadError {
-  readonly name: string;
-  readonly message: string;
-  readonly code: string | undefined;
+/** What a call answers (WorkerCalls adds the call's id; a failed one carries its error instead). */
+export interface SqliteThreadResult {
+  readonly rows: unknown[];
+  readonly changes?: number | bigint;
+  readonly lastInsertRowid?: number | bigint;
 }
-
-export type SqliteThreadReply =
-  | { readonly id: number; readonly rows: unknown[]; readonly changes?: number | bigint; readonly lastInsertRowid?: number | bigint }
-  | { readonly id: number; readonly error: SqliteThreadError };

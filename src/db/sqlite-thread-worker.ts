@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import type { SqliteThreadReply, SqliteThreadRequest, SqliteThreadSetup, SqliteThreadStatement } from './sqlite-thread-protocol.js';
+import { threadError, type ThreadReply } from '../platform/worker-calls.js';
+import type { SqliteThreadRequest, SqliteThreadResult, SqliteThreadSetup, SqliteThreadStatement } from './sqlite-thread-protocol.js';
 import { withStatementCache } from './statement-cache.js';
 
 /**
@@ -19,12 +20,10 @@ function toSqliteValue(value: unknown): unknown {
   return value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
 }
 
-function failure(id: number, caught: unknown): SqliteThreadReply {
-  const error = caught as Error & { code?: unknown };
-  return { id, error: { name: error.name, message: error.message, code: typeof error.code === 'string' ? error.code : undefined } };
-}
+type Call<Kind> = Extract<SqliteThreadRequest, { kind: Kind }> & { readonly id: number };
+type Reply = ThreadReply<SqliteThreadResult>;
 
-function run(request: Extract<SqliteThreadRequest, { kind: 'query' }>): SqliteThreadReply {
+function run(request: Call<'query'>): Reply {
   try {
     const statement = database.prepare(request.sql);
     const parameters = request.parameters.map(toSqliteValue);
@@ -32,7 +31,7 @@ function run(request: Extract<SqliteThreadRequest, { kind: 'query' }>): SqliteTh
     const { changes, lastInsertRowid } = statement.run(parameters);
     return { id: request.id, rows: [], changes, lastInsertRowid };
   } catch (caught) {
-    return failure(request.id, caught);
+    return { id: request.id, error: threadError(caught) };
   }
 }
 
@@ -41,16 +40,16 @@ const runInTransaction = sqlite.transaction((statements: readonly SqliteThreadSt
   for (const { sql, parameters } of statements) database.prepare(sql).run(parameters.map(toSqliteValue));
 });
 
-function runTransaction(request: Extract<SqliteThreadRequest, { kind: 'transaction' }>): SqliteThreadReply {
+function runTransaction(request: Call<'transaction'>): Reply {
   try {
     runInTransaction.immediate(request.statements);
     return { id: request.id, rows: [] };
   } catch (caught) {
-    return failure(request.id, caught);
+    return { id: request.id, error: threadError(caught) };
   }
 }
 
-port.on('message', (request: SqliteThreadRequest) => {
+port.on('message', (request: SqliteThreadRequest & { readonly id: number }) => {
   if (request.kind === 'query') port.postMessage(run(request));
   else if (request.kind === 'transaction') port.postMessage(runTransaction(request));
   else {
