@@ -13,8 +13,14 @@ import type { Usage } from './usage-tap.js';
  * consumer hears of it. Subclasses say what a chunk and the end mean (PlainTap, UsageTap).
  */
 export abstract class BodyTap extends EventEmitter {
-  usage: Usage | undefined;
-  text = '';
+  abstract readonly usage: Usage | undefined;
+  abstract readonly text: string;
+  /**
+   * A plain body kept whole (as a latin1 string, byte for byte) instead of read for `usage` and
+   * `text` at its end: the record reads them from it when it is written, off the request's path
+   * (records/finish-records.ts). Undefined for SSE, whose events are read as they pass.
+   */
+  unparsedBody: string | undefined = undefined;
   destroyed = false;
   /** Set when an SSE stream ended without `[DONE]`; a plain body ends when its source does. */
   abstract readonly endedEarly: boolean;

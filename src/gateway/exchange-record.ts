@@ -73,7 +73,9 @@ function row(context: RecordContext, end: EndColumns): NewRecord {
 
 /** Builds the one terminal record row of a request (R5: exactly one per request). */
 export function buildRecord(settings: Config['gateway']['records'], context: RecordContext, end: RecordOutcome): NewRecord {
-  const usage = end.tap?.usage;
+  // A plain body kept unparsed fills usage and response when the record is written (finish-records.ts).
+  const isDeferred = end.tap?.unparsedBody !== undefined;
+  const usage = isDeferred ? undefined : end.tap?.usage;
   // R4: without a usage block (a cut stream, a worker that sends none) the gateway's own count
   // of content deltas is recorded, flagged as an estimate.
   const estimated = usage === undefined && end.tap !== undefined && end.tap.contentEvents > 0 ? end.tap.contentEvents : undefined;
@@ -90,7 +92,7 @@ export function buildRecord(settings: Config['gateway']['records'], context: Rec
     total_tokens: usage?.totalTokens ?? estimated ?? null,
     usage_estimated: estimated === undefined ? 0 : 1,
     body: settings.storeRequestBody ? context.body.toString('utf8') : '',
-    response: settings.storeResponse ? (end.tap?.text ?? '') : '',
+    response: settings.storeResponse && !isDeferred ? (end.tap?.text ?? '') : '',
   });
 }
 

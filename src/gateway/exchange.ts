@@ -13,6 +13,7 @@ import { clientHeaders, credentialsOf } from './response-hygiene.js';
 import type { Router } from './router.js';
 import type { ForwardCall, Principal, Target } from './target.js';
 import type { BodyTap } from './body-tap.js';
+import { MAX_RECORD_TEXT_CHARS } from './plain-body-facts.js';
 import { PlainTap } from './plain-tap.js';
 import { UsageTap } from './usage-tap.js';
 
@@ -90,7 +91,6 @@ const WORKER_FAILURE_MESSAGES: Readonly<Record<string, string>> = {
 /** Codes of body errors that say the client fell behind (the worker-stream relay's own limits). */
 const CLIENT_SLOW_CODES = new Set(['ERR_SWITCHBOARD_CLIENT_SLOW', 'ERR_SWITCHBOARD_CLIENT_STALLED']);
 
-const MAX_CAPTURE_CHARS = 256 * 1024;
 
 /** Outcome names stored in records.outcome for a body that failed mid-way. */
 function classifyBodyError(error: unknown, state: ExchangeState): string {
@@ -248,13 +248,13 @@ class Exchange implements StartedExchange, ExchangeState {
     const maxJsonBytes = this.deps.config.maxErrorBodyBytes * 4;
     const done = (error?: Error | null) => this.bodyDone(error);
     if (!isSse) {
-      this.body = new PlainTap(response.body, { secrets, maxCaptureChars: MAX_CAPTURE_CHARS, maxJsonBytes }, done);
+      this.body = new PlainTap(response.body, { secrets, maxCaptureChars: MAX_RECORD_TEXT_CHARS, maxJsonBytes }, done);
       return;
     }
     const options = {
       stripUsageChunk: call.streamUsageBody !== undefined,
       expectDone: response.status < 400 && USAGE_PATHS.has(path) && result.target.kind === 'upstream',
-      maxCaptureChars: MAX_CAPTURE_CHARS,
+      maxCaptureChars: MAX_RECORD_TEXT_CHARS,
     };
     this.body = new UsageTap(response.body, options, done);
   }
@@ -294,7 +294,7 @@ class Exchange implements StartedExchange, ExchangeState {
   }
 
   private record(end: RecordOutcome): void {
-    this.deps.recorder.record(buildRecord(this.deps.config.records, this.context, end), this.marker);
+    this.deps.recorder.record(buildRecord(this.deps.config.records, this.context, end), this.marker, end.tap?.unparsedBody);
   }
 }
 

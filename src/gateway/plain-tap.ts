@@ -1,6 +1,7 @@
 import { BodyTap } from './body-tap.js';
 import type { BodySource } from './target.js';
-import { maskSecrets, parseJson, readUsage, responsesOutputText } from './usage-tap.js';
+import { plainBodyFacts, type PlainBodyFacts } from './plain-body-facts.js';
+import { maskSecrets, type Usage } from './usage-tap.js';
 
 export interface PlainTapOptions {
   /** Most response text kept for the record. */
@@ -14,7 +15,7 @@ export interface PlainTapOptions {
   readonly secrets?: readonly { readonly secret: string; readonly mask: string }[];
 }
 
-/** The tap for a plain (non-SSE) body: passes bytes on as they come and reads usage and text from the whole body at its end. */
+/** The tap for a plain (non-SSE) body: passes bytes on as they come and keeps the whole body (bounded) for its usage and text. */
 export class PlainTap extends BodyTap {
   /** Only SSE streams can end early; a plain body ends when its source does. */
   readonly endedEarly = false;
@@ -23,6 +24,7 @@ export class PlainTap extends BodyTap {
   private parts: Buffer[] = [];
   private bytes = 0;
   private readonly isMasking: boolean;
+  private parsed: PlainBodyFacts | undefined;
 
   constructor(
     source: BodySource,
@@ -51,20 +53,25 @@ export class PlainTap extends BodyTap {
   protected takeEnd(): void {
     if (this.bytes <= this.options.maxJsonBytes) {
       const whole = this.parts.length === 1 && this.parts[0] ? this.parts[0] : Buffer.concat(this.parts);
-      this.observe(whole);
+      // Not parsed here: JSON.parse of every answer was ~5 % of a proxied request's CPU, and only
+      // the record needs it, which reads it when it is written (records/finish-records.ts).
+      this.unparsedBody = whole.toString('latin1');
       if (this.isMasking) this.emit('data', maskSecrets(whole, this.options.secrets ?? []));
     }
     this.parts = [];
   }
 
-  private observe(body: Buffer): void {
-    const json = parseJson(body.toString('utf8'));
-    if (!json) return;
-    this.usage = readUsage(json['usage']);
-    const choices = json['choices'] as { message?: { content?: unknown }; text?: unknown }[] | undefined;
-    const choice = choices?.[0];
-    // Without choices it may be a Responses API answer, whose text is in `output`.
-    const content = choices === undefined ? responsesOutputText(json['output']) : (choice?.message?.content ?? choice?.text);
-    if (typeof content === 'string') this.text = content.slice(0, this.options.maxCaptureChars);
+  /** Read from the body on first use (the request's log line at info level, in-process callers). */
+  get usage(): Usage | undefined {
+    return this.facts()?.usage;
+  }
+
+  get text(): string {
+    return this.facts()?.text ?? '';
+  }
+
+  private facts(): PlainBodyFacts | undefined {
+    if (this.parsed === undefined && this.unparsedBody !== undefined) this.parsed = plainBodyFacts(Buffer.from(this.unparsedBody, 'latin1').toString('utf8'), this.options.maxCaptureChars);
+    return this.parsed;
   }
 }

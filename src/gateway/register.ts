@@ -53,9 +53,10 @@ export interface GatewayService {
 
 export async function createGatewayService(options: GatewayServiceOptions): Promise<GatewayService> {
   const { config, store, log } = options;
-  const writer = openBackgroundWriter(store);
+  const writer = openBackgroundWriter(store, { storeResponse: config.gateway.records.storeResponse });
   const upstreams = new UpstreamsRepository(store.db);
-  const records = new RecordsRepository(store.db, writer.db);
+  // Reads for /admin; the recorder writes through writer.records.
+  const records = new RecordsRepository(store.db);
   // Counters are written in the background, so through the connection that never blocks on a lock.
   // The message only: a URL error carries the endpoint itself, and a hand-edited one may hold a password.
   const onUnusable = (targetId: string, error: unknown) => log.warn({ target: targetId, reason: error instanceof Error ? error.message : String(error) }, 'stored upstream cannot be used; skipped');
@@ -64,7 +65,8 @@ export async function createGatewayService(options: GatewayServiceOptions): Prom
   const { keys, generatedKey } = await GatewayKeys.open(store.db, config.gateway.authorization ?? []);
   const lease = new InstanceLease(writer.db, { heartbeatMs: config.gateway.records.heartbeatMs, log });
   await lease.start();
-  const recorder = new UsageRecorder(records, config.gateway.records, { log, instanceId: lease.id, onFlush: () => pool.flushCounters() });
+  await writer.ready();
+  const recorder = new UsageRecorder(writer.records, config.gateway.records, { log, instanceId: lease.id, onFlush: () => pool.flushCounters() });
   const router = new Router({ pool, policy: createPolicy(config.gateway.policy), aliases: config.gateway.modelAliases, modelTargets: options.modelTargets ?? [] });
   const catalog = new ModelCatalog(pool, { aliases: config.gateway.modelAliases, modelTargets: options.modelTargets ?? [], keyFor: (id) => pool.keyFor(id) });
   const budget = new RetryBudget();

@@ -91,6 +91,8 @@ export function parseJson(text: string): Record<string, unknown> | undefined {
  * mid-event never leaves half an event in front of the error event that ends it (R1).
  */
 export class UsageTap extends BodyTap {
+  usage: Usage | undefined = undefined;
+  text = '';
   private sawDone = false;
   endedEarly = false;
   sawErrorEvent = false;

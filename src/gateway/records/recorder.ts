@@ -3,6 +3,15 @@ import { isRowValueError } from '../../db/driver-errors.js';
 import { SlotList } from '../../platform/slot-list.js';
 import type { NewRecord, RecordsRepository } from './records-repository.js';
 
+/** Where batches go: the repository itself, or the records thread that runs it (records-thread.ts). */
+export type RecordSink = Pick<RecordsRepository, 'insertMany' | 'insertPending'>;
+
+/** A terminal row and, for a plain answer kept unparsed, that answer (finish-records.ts). */
+interface QueuedRecord {
+  readonly row: NewRecord;
+  readonly body: string | undefined;
+}
+
 export interface RecorderSettings {
   readonly flushIntervalMs: number;
   readonly batchSize: number;
@@ -50,7 +59,7 @@ const CLOSE_ATTEMPTS = 4;
  * at most the requests of the last 1.5 flush intervals (R5), at almost no cost per request.
  */
 export class UsageRecorder {
-  private queue: NewRecord[] = [];
+  private queue: QueuedRecord[] = [];
   /** Slots, not a Map by id: one add and one delete per request is the churn slot-list.ts is about. */
   private readonly markers = new SlotList<PendingMarker>();
   private readonly timer: NodeJS.Timeout;
@@ -64,7 +73,7 @@ export class UsageRecorder {
   private retryAt = 0;
 
   constructor(
-    private readonly repository: RecordsRepository,
+    private readonly repository: RecordSink,
     private readonly settings: RecorderSettings,
     private readonly options: RecorderOptions,
   ) {
@@ -82,8 +91,11 @@ export class UsageRecorder {
     return marker;
   }
 
-  /** The terminal row of a request, with the marker `begin` gave for it (none if it was not called). */
-  record(entry: NewRecord, marker?: RecordMarker): void {
+  /**
+   * The terminal row of a request, with the marker `begin` gave for it (none if it was not called)
+   * and its plain answer when that was kept unparsed (its usage and text are read when written).
+   */
+  record(entry: NewRecord, marker?: RecordMarker, body?: string): void {
     if (marker) this.markers.remove(marker.slot, marker);
     entry.instance_id = this.options.instanceId ?? null;
     if (this.queue.length >= this.settings.maxQueued) {
@@ -92,7 +104,7 @@ export class UsageRecorder {
       this.dropped++;
       this.options.log.warn({ dropped: this.dropped }, 'usage record queue full; oldest record dropped');
     }
-    this.queue.push(entry);
+    this.queue.push({ row: entry, body });
     if (this.queue.length >= this.settings.batchSize && Date.now() >= this.retryAt) void this.startDrain();
   }
 
@@ -150,7 +162,10 @@ export class UsageRecorder {
       while (this.queue.length > 0 && (this.owed > 0 || this.queue.length >= this.settings.batchSize)) {
         const batch = this.queue.splice(0, this.settings.batchSize);
         try {
-          await this.repository.insertMany(batch);
+          await this.repository.insertMany(
+            batch.map((queued) => queued.row),
+            batch.map((queued) => queued.body),
+          );
         } catch (error) {
           if (!isRowValueError(error)) {
             this.queue.unshift(...batch);
@@ -179,13 +194,13 @@ export class UsageRecorder {
    * and the refused one is dropped (a retry would fail the same way, holding back every record
    * after it). A failure that is not about a row's values puts the rest back for the next retry.
    */
-  private async writeRowByRow(rows: readonly NewRecord[]): Promise<void> {
-    for (const [index, row] of rows.entries()) {
+  private async writeRowByRow(queued: readonly QueuedRecord[]): Promise<void> {
+    for (const [index, { row, body }] of queued.entries()) {
       try {
-        await this.repository.insertMany([row]);
+        await this.repository.insertMany([row], [body]);
       } catch (error) {
         if (!isRowValueError(error)) {
-          this.queue.unshift(...rows.slice(index));
+          this.queue.unshift(...queued.slice(index));
           throw error;
         }
         this.refused++;

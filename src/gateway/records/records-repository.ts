@@ -2,6 +2,7 @@ import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { makeTextStorable } from '../../db/dialect.js';
 import type { RecordTable } from '../tables.js';
+import { finishRecords } from './finish-records.js';
 import { TerminalInsert } from './terminal-insert.js';
 
 export type RecordRow = Selectable<RecordTable>;
@@ -20,14 +21,20 @@ export class RecordsRepository {
   /** `writer` may be a separate connection with a short lock wait (SQLite, RELIABILITY F21). */
   private readonly terminalInsert = new TerminalInsert();
 
-  constructor(private readonly db: Kysely<Database>, private readonly writer: Kysely<Database> = db) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly writer: Kysely<Database> = db,
+    private readonly finishing: { readonly storeResponse: boolean } = { storeResponse: true },
+  ) {}
 
   /**
    * Terminal rows. Idempotent: a batch retried after a partial failure must not double-log (R5);
    * a row replaces only a `pending` marker of the same request, never another terminal row.
+   * `bodies[i]`, when given, is row i's plain answer kept unparsed: its usage and text are read now.
    */
-  async insertMany(rows: readonly NewRecord[]): Promise<void> {
+  async insertMany(rows: readonly NewRecord[], bodies?: readonly (string | undefined)[]): Promise<void> {
     if (rows.length === 0) return;
+    if (bodies) finishRecords(rows, bodies, this.finishing);
     const unique = firstPerId(rows);
     // An upstream's answer may carry NUL, which PostgreSQL refuses in text (db/dialect.ts).
     makeTextStorable(unique);

@@ -1,0 +1,109 @@
+import { startModuleWorker } from '../../platform/module-worker.js';
+import { WorkerCalls } from '../../platform/worker-calls.js';
+import type { RecordSink } from './recorder.js';
+import type { NewRecord } from './records-repository.js';
+
+export interface RecordsThreadSetup {
+  readonly file: string;
+  /** How long a write waits for another connection's lock before it fails and is retried later (F21). */
+  readonly busyTimeoutMs: number;
+  readonly storeResponse: boolean;
+}
+
+/**
+ * Rows cross the thread boundary packed: their values in one flat array (PACKED_COLUMNS order) and
+ * the kept answers joined in one string with their lengths. Structured clone of row objects writes
+ * every key of every row, and of many strings each on its own: measured, 850 + 410 ns a row
+ * against 400 + ~50 ns packed, which is the main thread's whole share of writing a record.
+ */
+export interface PackedRows {
+  readonly values: unknown[];
+  readonly bodies: string;
+  /** Each row's kept answer's length in `bodies`; -1 for none. */
+  readonly bodyLengths: number[];
+}
+
+export type RecordsThreadRequest =
+  | ({ readonly kind: 'terminal' } & PackedRows)
+  | ({ readonly kind: 'pending' } & PackedRows)
+  /** Answered once the thread has loaded and opened its connection. */
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'close' };
+
+/** The columns of a record row, in the order packRows writes them. */
+const PACKED_COLUMNS = [
+  'id', 'created_at', 'ip', 'key_id', 'method', 'path', 'model', 'stream', 'target_id', 'attempts', 'status', 'outcome', 'error_class',
+  'ttfb_ms', 'elapsed_ms', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'usage_estimated', 'body', 'response', 'instance_id',
+] as const satisfies readonly (keyof NewRecord)[];
+
+/** Fails to compile when a column of the records table is left out of PACKED_COLUMNS. */
+type Unpacked = Exclude<keyof NewRecord, (typeof PACKED_COLUMNS)[number]>;
+export const EVERY_COLUMN_PACKED: [Unpacked] extends [never] ? true : never = true;
+
+/** Named reads, not `row[column]` over PACKED_COLUMNS: a keyed read per value was twice as slow. */
+function packRows(rows: readonly NewRecord[], bodies: readonly (string | undefined)[] = []): PackedRows {
+  const values: unknown[] = [];
+  const bodyLengths: number[] = [];
+  let joined = '';
+  let index = 0;
+  for (const row of rows) {
+    values.push(row.id, row.created_at, row.ip, row.key_id, row.method, row.path, row.model, row.stream, row.target_id, row.attempts, row.status, row.outcome, row.error_class);
+    values.push(row.ttfb_ms, row.elapsed_ms, row.prompt_tokens, row.completion_tokens, row.total_tokens, row.usage_estimated, row.body, row.response, row.instance_id);
+    const body = bodies[index++];
+    bodyLengths.push(body === undefined ? -1 : body.length);
+    if (body !== undefined) joined += body;
+  }
+  return { values, bodies: joined, bodyLengths };
+}
+
+/** The thread's side of packRows. */
+export function unpackRows(packed: PackedRows): { rows: NewRecord[]; bodies: (string | undefined)[] } {
+  const rows: NewRecord[] = [];
+  const bodies: (string | undefined)[] = [];
+  let offset = 0;
+  for (let index = 0; index < packed.bodyLengths.length; index++) {
+    const row: Record<string, unknown> = {};
+    PACKED_COLUMNS.forEach((column, position) => {
+      row[column] = packed.values[index * PACKED_COLUMNS.length + position];
+    });
+    rows.push(row as unknown as NewRecord);
+    const length = packed.bodyLengths[index] ?? -1;
+    bodies.push(length < 0 ? undefined : packed.bodies.slice(offset, (offset += length)));
+  }
+  return { rows, bodies };
+}
+
+/**
+ * Usage records of a SQLite file, written by RecordsRepository on a thread of their own
+ * (records-thread-worker.ts). The main thread only hands over the rows: reading each plain answer
+ * for its usage and text (finish-records.ts), compiling the batch's statements and binding their
+ * parameters were ~15 % of a proxied request's CPU on the event loop (BENCHMARKS.md, gateway section).
+ */
+export class RecordsThread implements RecordSink {
+  private readonly calls: WorkerCalls<RecordsThreadRequest, object>;
+
+  constructor(setup: RecordsThreadSetup) {
+    this.calls = new WorkerCalls(() => startModuleWorker(import.meta.url, 'records-thread-worker', { workerData: setup }), 'records thread');
+  }
+
+  /**
+   * Resolves once the thread runs. The gateway waits for it before it serves: the first flush's
+   * `pending` markers must reach the disk within the flush interval (F20), not wait for the thread
+   * to load (under tsx, over a second).
+   */
+  async ready(): Promise<void> {
+    await this.calls.call({ kind: 'ready' });
+  }
+
+  async insertMany(rows: readonly NewRecord[], bodies?: readonly (string | undefined)[]): Promise<void> {
+    if (rows.length > 0) await this.calls.call({ kind: 'terminal', ...packRows(rows, bodies) });
+  }
+
+  async insertPending(rows: readonly NewRecord[]): Promise<void> {
+    if (rows.length > 0) await this.calls.call({ kind: 'pending', ...packRows(rows) });
+  }
+
+  close(): Promise<void> {
+    return this.calls.close({ kind: 'close' } satisfies RecordsThreadRequest);
+  }
+}
