@@ -1,6 +1,9 @@
 /**
  * `npm run bench:ab -- --rev 61e2acf --rev HEAD [--rounds 3] [--seconds 5] [--light | --stream]`
  *
+ * A revision may carry node flags for its Switchboard after `+`: `--rev '.+--max-semi-space-size=32'`
+ * or `--rev 'HEAD+--cpu-prof+--cpu-prof-dir=/tmp/p'`.
+ *
  * Before/after on a shared machine: Switchboard built from each git revision (or the working
  * tree, `--rev .`) runs beside the minimal Node proxy and the scripted upstream, and every round
  * measures each of them in turn, alternating the order, so background load hits all of them
@@ -116,7 +119,10 @@ async function directP50(upstream: ChildServer): Promise<number> {
   return (await load(upstream.origin, {}, seconds)).p50;
 }
 
-const builds = values.rev.map((rev) => ({ rev, main: buildRevision(rev) }));
+const builds = values.rev.map((spec) => {
+  const [rev = '.', ...nodeArgs] = spec.split('+');
+  return { rev: spec, main: buildRevision(rev), nodeArgs };
+});
 const servers: ChildServer[] = [];
 try {
   const upstreamPort = await freePort();
@@ -128,7 +134,7 @@ try {
   servers.push(minimal);
   const rows: Row[] = [{ label: 'minimal proxy', server: minimal, headers: {}, rps: [], p50: [], cpu: [], mainCpu: [] }];
   for (const build of builds) {
-    const server = await startSwitchboard({ upstreamUrl: `${upstream.origin}/v1`, gatewayKey: GATEWAY_KEY, entryPath: build.main });
+    const server = await startSwitchboard({ upstreamUrl: `${upstream.origin}/v1`, gatewayKey: GATEWAY_KEY, entryPath: build.main, nodeArgs: build.nodeArgs });
     servers.push(server);
     rows.push({ label: `Switchboard ${build.rev}`, server, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, rps: [], p50: [], cpu: [], mainCpu: [] });
   }
