@@ -12,9 +12,9 @@ export interface RecordsThreadSetup {
 
 /**
  * Rows cross the thread boundary packed: their values in one flat array (PACKED_COLUMNS order) and
- * the kept answers joined in one string with their lengths. Structured clone of row objects writes
- * every key of every row, and of many strings each on its own: measured, 850 + 410 ns a row
- * against 400 + ~50 ns packed, which is the main thread's whole share of writing a record.
+ * the kept answers joined in one string with their lengths. postMessage's structured clone writes
+ * every key of every row object, and each string on its own: measured on this project's 2-core
+ * host, ~1.6 µs a row for row objects and their answers against ~1.3 µs packed.
  */
 export interface PackedRows {
   readonly values: unknown[];
@@ -77,7 +77,8 @@ export function unpackRows(packed: PackedRows): { rows: NewRecord[]; bodies: (st
  * Usage records of a SQLite file, written by RecordsRepository on a thread of their own
  * (records-thread-worker.ts). The main thread only hands over the rows: reading each plain answer
  * for its usage and text (finish-records.ts), compiling the batch's statements and binding their
- * parameters were ~15 % of a proxied request's CPU on the event loop (BENCHMARKS.md, gateway section).
+ * parameters ran on the event loop before, and its CPU per proxied request was 10-18 % higher
+ * (bench:ab rounds, BENCHMARKS.md gateway section).
  */
 export class RecordsThread implements RecordSink {
   private readonly calls: WorkerCalls<RecordsThreadRequest, object>;
