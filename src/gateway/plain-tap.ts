@@ -15,6 +15,9 @@ export interface PlainTapOptions {
   readonly secrets?: readonly { readonly secret: string; readonly mask: string }[];
 }
 
+/** Answers up to this size are kept whole for their record instead of read at their end. */
+const MAX_UNPARSED_BYTES = 16 * 1024;
+
 /** The tap for a plain (non-SSE) body: passes bytes on as they come and keeps the whole body (bounded) for its usage and text. */
 export class PlainTap extends BodyTap {
   /** Only SSE streams can end early; a plain body ends when its source does. */
@@ -53,9 +56,12 @@ export class PlainTap extends BodyTap {
   protected takeEnd(): void {
     if (this.bytes <= this.options.maxJsonBytes) {
       const whole = this.parts.length === 1 && this.parts[0] ? this.parts[0] : Buffer.concat(this.parts);
-      // Not parsed here: JSON.parse of every answer was ~5 % of a proxied request's CPU, and only
-      // the record needs it, which reads it when it is written (records/finish-records.ts).
-      this.unparsedBody = whole.toString('latin1');
+      // A chat answer is not parsed here: JSON.parse of every answer was ~5 % of a proxied
+      // request's CPU, and only the record needs it, which reads it when it is written
+      // (records/finish-records.ts). A large one (embeddings) is read now: queued whole, records
+      // waiting for a store that is down would hold megabytes each.
+      if (whole.length <= MAX_UNPARSED_BYTES) this.unparsedBody = whole.toString('latin1');
+      else this.parsed = plainBodyFacts(whole.toString('utf8'), this.options.maxCaptureChars);
       if (this.isMasking) this.emit('data', maskSecrets(whole, this.options.secrets ?? []));
     }
     this.parts = [];

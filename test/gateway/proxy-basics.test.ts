@@ -105,5 +105,25 @@ forEachStore((store) => {
       expect((await postChat(app, {}, { requestId: 'req-odd-usage-after' })).status).toBe(200);
       expect(await waitForRecord(app, 'req-odd-usage-after')).toMatchObject({ outcome: 'ok', total_tokens: 21 });
     });
+
+    it('records usage and text of answers kept whole for the records writer and of larger ones read at once: UTF-8 text, a 60 KB embeddings answer', async () => {
+      const text = 'héllo — 你好 👋';
+      upstream.enqueue({ kind: 'json', body: { id: 'c', object: 'chat.completion', model: 'gpt-test', choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 } } });
+      const chat = await postChat(app, {}, { requestId: 'req-utf8-answer' });
+      expect(((await chat.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe(text);
+      expect(await waitForRecord(app, 'req-utf8-answer')).toMatchObject({ outcome: 'ok', prompt_tokens: 3, completion_tokens: 4, total_tokens: 7, response: text });
+
+      const embedding = Array.from({ length: 3072 }, (_, index) => Math.sin(index) / 3);
+      upstream.enqueue({ kind: 'json', body: { object: 'list', model: 'emb-test', data: [{ object: 'embedding', index: 0, embedding }], usage: { prompt_tokens: 11, total_tokens: 11 } } });
+      const response = await fetch(`${app.url}/v1/embeddings`, {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/json', 'x-request-id': 'req-large-answer' },
+        body: JSON.stringify({ model: 'emb-test', input: 'hello' }),
+      });
+      const raw = await response.text();
+      expect(raw.length).toBeGreaterThan(16 * 1024);
+      expect((JSON.parse(raw) as { data: { embedding: number[] }[] }).data[0]?.embedding).toEqual(embedding);
+      expect(await waitForRecord(app, 'req-large-answer')).toMatchObject({ outcome: 'ok', prompt_tokens: 11, completion_tokens: 0, total_tokens: 11, response: '' });
+    });
   });
 });
