@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, SqliteDialect } from 'kysely';
+import { withImmediateTransactions } from './sqlite-immediate.js';
 import pg from 'pg';
 import * as sqliteVec from 'sqlite-vec';
 import type { Config } from '../config/schema.js';
@@ -43,20 +44,6 @@ function openSqlite(file: string): Store {
   sqliteVec.load(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withImmediateTransactions(sqlite) }) });
   return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
-}
-
-/**
- * Kysely opens SQLite transactions with a plain (deferred) `begin`. Background writes run on
- * their own connection in a worker thread (sqlite-thread-dialect.ts), so they can commit between
- * a transaction's first read and its first write; SQLite then refuses that write at once with
- * SQLITE_BUSY_SNAPSHOT, without waiting. `begin immediate` takes the write lock up front, where
- * the busy timeout waits out the writer thread's short batch instead.
- */
-function withImmediateTransactions(sqlite: BetterSqlite3.Database): SqliteDatabase {
-  return {
-    close: () => sqlite.close(),
-    prepare: (sql) => sqlite.prepare(sql === 'begin' ? 'begin immediate' : sql),
-  };
 }
 
 // Epoch-ms timestamps and counters are int8; JS numbers hold them exactly up to 2^53.
