@@ -91,7 +91,6 @@ const WORKER_FAILURE_MESSAGES: Readonly<Record<string, string>> = {
 /** Codes of body errors that say the client fell behind (the worker-stream relay's own limits). */
 const CLIENT_SLOW_CODES = new Set(['ERR_SWITCHBOARD_CLIENT_SLOW', 'ERR_SWITCHBOARD_CLIENT_STALLED']);
 
-
 /** Outcome names stored in records.outcome for a body that failed mid-way. */
 function classifyBodyError(error: unknown, state: ExchangeState): string {
   if (state.endReason) return state.endReason;
