@@ -12,6 +12,12 @@
  * fixed 200 req/s with `--light`, or with `--stream` 50 concurrent SSE streams of 20 chunks 5 ms
  * apart (streams/s, time to first byte, CPU per event: the per-chunk cost of the stream path).
  * Writes nothing to BENCHMARKS.md.
+ *
+ * `--paired`: every round loads all the Switchboard builds at the same time (the connections
+ * shared among them) and compares each build's CPU per request, whole process and main thread,
+ * with the first build's in that same round. On a host whose speed drifts by 2× within minutes
+ * (BENCHMARKS.md, gateway section, session 15), builds measured one after another meet different
+ * machines; builds measured together meet the same one. The minimal proxy is not loaded then.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -40,10 +46,12 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     light: { type: 'boolean', default: false },
     stream: { type: 'boolean', default: false },
+    paired: { type: 'boolean', default: false },
   },
 });
 if (values.rev.length === 0) throw new Error('usage: npm run bench:ab -- --rev A --rev B [--rounds 3] [--seconds 5] [--light | --stream]');
 if (values.light && values.stream) throw new Error('--light and --stream measure different things; pick one');
+if (values.paired && (values.light || values.stream || values.rev.length < 2)) throw new Error('--paired loads two or more builds at once, closed-loop; not with --light or --stream');
 /** Stream mode: chunks per answer and the upstream's pause between them (short, so per-event cost shows). */
 const STREAM_CHUNKS = 20;
 const STREAM_INTERVAL_MS = 5;
@@ -119,6 +127,47 @@ async function directP50(upstream: ChildServer): Promise<number> {
   return (await load(upstream.origin, {}, seconds)).p50;
 }
 
+/** One round of --paired: every build under load at once, `connections` shared among them. */
+async function measureTogether(targets: readonly Row[]): Promise<void> {
+  const share = Math.max(1, Math.floor(connections / targets.length));
+  const run = (row: Row, durationSeconds: number) =>
+    runHttpLoad({ url: `${row.server.origin}${CHAT_PATH}`, headers: { ...row.headers, 'content-type': 'application/json' }, body: CHAT_BODY, connections: share, durationSeconds, maxRequests: Number.MAX_SAFE_INTEGER });
+  await Promise.all(targets.map((row) => run(row, 1)));
+  const before = targets.map((row) => ({ cpu: row.server.cpuSeconds() ?? 0, main: row.server.mainThreadCpuSeconds() ?? 0 }));
+  const results = await Promise.all(targets.map((row) => run(row, seconds)));
+  targets.forEach((row, index) => {
+    const result = results[index];
+    const start = before[index];
+    if (!result || !start) return;
+    const requests = Math.max(1, result.requests);
+    row.rps.push(result.requestsPerSecond);
+    row.p50.push(result.latency.p50);
+    row.cpu.push((((row.server.cpuSeconds() ?? 0) - start.cpu) * 1e6) / requests);
+    row.mainCpu.push((((row.server.mainThreadCpuSeconds() ?? 0) - start.main) * 1e6) / requests);
+  });
+  console.error(`   ${targets.map((row) => `${row.label}: ${Math.round(row.cpu.at(-1) ?? 0)} µs CPU/req (main ${Math.round(row.mainCpu.at(-1) ?? 0)})`).join(' | ')}`);
+}
+
+/** --paired: per round, each build's CPU per request over the first build's; medians of those ratios. */
+async function comparePaired(targets: readonly Row[]): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    console.error(`-- round ${round + 1}/${rounds}`);
+    await measureTogether(targets);
+  }
+  const first = targets[0];
+  if (!first) return;
+  const ratios = (row: Row, pick: (target: Row) => number[]) => pick(row).map((value, round) => value / (pick(first)[round] ?? value));
+  console.log(`${targets.length} builds loaded together, ${connections} connections shared, ${rounds} rounds of ${seconds} s; ratios against ${first.label} in the same round`);
+  console.log('| target | req/s | CPU µs/req | × first, per round | × first (median) | main thread µs/req | × first, per round | × first (median) |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const row of targets) {
+    const cpu = ratios(row, (target) => target.cpu);
+    const main = ratios(row, (target) => target.mainCpu);
+    const list = (values: number[]) => values.map((value) => value.toFixed(2)).join(', ');
+    console.log(`| ${row.label} | ${Math.round(median(row.rps))} | ${Math.round(median(row.cpu))} | ${list(cpu)} | ${median(cpu).toFixed(3)} | ${Math.round(median(row.mainCpu))} | ${list(main)} | ${median(main).toFixed(3)} |`);
+  }
+}
+
 const builds = values.rev.map((spec) => {
   const [rev = '.', ...nodeArgs] = spec.split('+');
   return { rev: spec, main: buildRevision(rev), nodeArgs };
@@ -138,21 +187,24 @@ try {
     servers.push(server);
     rows.push({ label: `Switchboard ${build.rev}`, server, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, rps: [], p50: [], cpu: [], mainCpu: [] });
   }
-  const direct: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    console.error(`-- round ${round + 1}/${rounds}`);
-    direct.push(await directP50(upstream));
-    for (const row of round % 2 === 0 ? rows : [...rows].reverse()) await measure(row);
-  }
-  const directMedian = median(direct);
-  const minimalAdded = median(rows[0]?.p50 ?? []) - directMedian;
-  const mode = values.stream ? `${connections} concurrent streams of ${STREAM_CHUNKS} chunks ${STREAM_INTERVAL_MS} ms apart` : values.light ? 'fixed 200 req/s' : `${connections} connections`;
-  console.log(`${mode}, ${rounds} rounds of ${seconds} s, medians; direct ${values.stream ? 'TTFB ' : ''}p50 ${directMedian.toFixed(2)} ms`);
-  console.log(values.stream ? '| target | streams/s | TTFB p50 ms | added TTFB p50 ms | × minimal | CPU µs/event | of it, main thread |' : '| target | req/s | p50 ms | added p50 ms | × minimal | CPU µs/req | of it, main thread |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  for (const row of rows) {
-    const added = median(row.p50) - directMedian;
-    console.log(`| ${row.label} | ${Math.round(median(row.rps))} | ${median(row.p50).toFixed(2)} | ${added.toFixed(2)} | ${(added / minimalAdded).toFixed(2)} | ${Math.round(median(row.cpu))} | ${Math.round(median(row.mainCpu))} |`);
+  if (values.paired) await comparePaired(rows.slice(1));
+  else {
+    const direct: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      console.error(`-- round ${round + 1}/${rounds}`);
+      direct.push(await directP50(upstream));
+      for (const row of round % 2 === 0 ? rows : [...rows].reverse()) await measure(row);
+    }
+    const directMedian = median(direct);
+    const minimalAdded = median(rows[0]?.p50 ?? []) - directMedian;
+    const mode = values.stream ? `${connections} concurrent streams of ${STREAM_CHUNKS} chunks ${STREAM_INTERVAL_MS} ms apart` : values.light ? 'fixed 200 req/s' : `${connections} connections`;
+    console.log(`${mode}, ${rounds} rounds of ${seconds} s, medians; direct ${values.stream ? 'TTFB ' : ''}p50 ${directMedian.toFixed(2)} ms`);
+    console.log(values.stream ? '| target | streams/s | TTFB p50 ms | added TTFB p50 ms | × minimal | CPU µs/event | of it, main thread |' : '| target | req/s | p50 ms | added p50 ms | × minimal | CPU µs/req | of it, main thread |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    for (const row of rows) {
+      const added = median(row.p50) - directMedian;
+      console.log(`| ${row.label} | ${Math.round(median(row.rps))} | ${median(row.p50).toFixed(2)} | ${added.toFixed(2)} | ${(added / minimalAdded).toFixed(2)} | ${Math.round(median(row.cpu))} | ${Math.round(median(row.mainCpu))} |`);
+    }
   }
 } finally {
   for (const server of servers.reverse()) await server.stop();
