@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ab -- --rev 61e2acf --rev HEAD [--rounds 3] [--seconds 5] [--light | --stream]`
+ * `npm run bench:ab -- --rev 61e2acf --rev HEAD [--rounds 3] [--seconds 5] [--light | --stream | --paired]`
  *
  * A revision may carry node flags for its Switchboard after `+`: `--rev '.+--max-semi-space-size=32'`
  * or `--rev 'HEAD+--cpu-prof+--cpu-prof-dir=/tmp/p'`.
@@ -17,7 +17,8 @@
  * shared among them) and compares each build's CPU per request, whole process and main thread,
  * with the first build's in that same round. On a host whose speed drifts by 2× within minutes
  * (BENCHMARKS.md, gateway section, session 15), builds measured one after another meet different
- * machines; builds measured together meet the same one. The minimal proxy is not loaded then.
+ * machines; builds measured together meet the same moment, though not always the same core (two
+ * paired runs of the same builds have disagreed by ~15 %). The minimal proxy is not loaded then.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -49,7 +50,7 @@ const { values } = parseArgs({
     paired: { type: 'boolean', default: false },
   },
 });
-if (values.rev.length === 0) throw new Error('usage: npm run bench:ab -- --rev A --rev B [--rounds 3] [--seconds 5] [--light | --stream]');
+if (values.rev.length === 0) throw new Error('usage: npm run bench:ab -- --rev A --rev B [--rounds 3] [--seconds 5] [--light | --stream | --paired]');
 if (values.light && values.stream) throw new Error('--light and --stream measure different things; pick one');
 if (values.paired && (values.light || values.stream || values.rev.length < 2)) throw new Error('--paired loads two or more builds at once, closed-loop; not with --light or --stream');
 /** Stream mode: chunks per answer and the upstream's pause between them (short, so per-event cost shows). */
