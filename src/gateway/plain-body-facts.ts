@@ -19,3 +19,8 @@ export function plainBodyFacts(body: string, maxCaptureChars: number): PlainBody
   const content = choices === undefined ? responsesOutputText(json['output']) : (choice?.message?.content ?? choice?.text);
   return { usage: readUsage(json['usage']), text: typeof content === 'string' ? content.slice(0, maxCaptureChars) : '' };
 }
+
+/** `plainBodyFacts` of an answer kept as a latin1 string, byte for byte (body-tap.ts, `unparsedBody`). */
+export function unparsedBodyFacts(latin1: string, maxCaptureChars: number): PlainBodyFacts {
+  return plainBodyFacts(Buffer.from(latin1, 'latin1').toString('utf8'), maxCaptureChars);
+}

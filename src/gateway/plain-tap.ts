@@ -1,6 +1,6 @@
 import { BodyTap } from './body-tap.js';
 import type { BodySource } from './target.js';
-import { plainBodyFacts, type PlainBodyFacts } from './plain-body-facts.js';
+import { plainBodyFacts, unparsedBodyFacts, type PlainBodyFacts } from './plain-body-facts.js';
 import { maskSecrets, type Usage } from './usage-tap.js';
 
 export interface PlainTapOptions {
@@ -77,7 +77,7 @@ export class PlainTap extends BodyTap {
   }
 
   private facts(): PlainBodyFacts | undefined {
-    if (this.parsed === undefined && this.unparsedBody !== undefined) this.parsed = plainBodyFacts(Buffer.from(this.unparsedBody, 'latin1').toString('utf8'), this.options.maxCaptureChars);
+    if (this.parsed === undefined && this.unparsedBody !== undefined) this.parsed = unparsedBodyFacts(this.unparsedBody, this.options.maxCaptureChars);
     return this.parsed;
   }
 }

@@ -1,4 +1,4 @@
-import { MAX_RECORD_TEXT_CHARS, plainBodyFacts } from '../plain-body-facts.js';
+import { MAX_RECORD_TEXT_CHARS, unparsedBodyFacts } from '../plain-body-facts.js';
 import type { NewRecord } from './records-repository.js';
 
 /**
@@ -12,7 +12,7 @@ export function finishRecords(rows: readonly NewRecord[], bodies: readonly (stri
     const body = bodies[index];
     const row = rows[index];
     if (body === undefined || row === undefined) continue;
-    const { usage, text } = plainBodyFacts(Buffer.from(body, 'latin1').toString('utf8'), MAX_RECORD_TEXT_CHARS);
+    const { usage, text } = unparsedBodyFacts(body, MAX_RECORD_TEXT_CHARS);
     row.prompt_tokens = usage?.promptTokens ?? null;
     row.completion_tokens = usage?.completionTokens ?? null;
     row.total_tokens = usage?.totalTokens ?? null;
