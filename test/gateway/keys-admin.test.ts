@@ -33,6 +33,10 @@ describe('gateway keys (seed 001 §2.3)', () => {
     ['wrong key', 'Bearer nope', 'wrong authorization header'],
     ['SQL metacharacters', "Bearer ' OR 1=1 --", 'wrong authorization header'],
     ['a 10 KiB key', `Bearer ${'k'.repeat(10_240)}`, 'wrong authorization header'],
+    // Configured keys are compared as they are (no hash): a key's prefix or the key and more is another key.
+    ['a configured key cut short', 'Bearer key-on', 'wrong authorization header'],
+    ['a configured key and one more character', 'Bearer key-onex', 'wrong authorization header'],
+    ['a configured key in another case', 'Bearer KEY-ONE', 'wrong authorization header'],
   ])('refuses %s with 403 and the seed message', async (_name, header, message) => {
     const response = await fetch(`${app.url}/v1/chat/completions`, { method: 'POST', headers: { ...json, ...(header ? { authorization: header } : {}) }, body: '{"model":"gpt-test"}' });
     expect(response.status).toBe(403);
