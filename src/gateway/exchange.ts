@@ -8,7 +8,8 @@ import { buildPendingRecord, buildRecord, type RecordContext, type RecordOutcome
 import { forwardWithFailover, type AttemptObserver, type FailoverResult, type RetryBudget } from './failover.js';
 import { USAGE_PATHS, buildForwardCall } from './forward-call.js';
 import { shuttingDownError, type EndReason, type LiveExchanges } from './live-exchanges.js';
-import type { RecordMarker, UsageRecorder } from './records/recorder.js';
+import type { RecordMarker, UsageRecorder, PendingStart } from './records/recorder.js';
+import type { NewRecord } from './records/records-repository.js';
 import { clientHeaders, credentialsOf } from './response-hygiene.js';
 import type { Router } from './router.js';
 import type { ForwardCall, Principal, Target } from './target.js';
@@ -134,10 +135,10 @@ interface ExchangeState {
  * Authenticate → resolve model → pick targets → forward with failover → tap the body → record.
  * The single request path for /v1 and for in-process callers (chat, RAG, browser).
  */
-export async function startExchange(deps: ExchangeDeps, request: ExchangeRequest, clientSignal?: ClientSignal): Promise<StartedExchange> {
-  const exchange = new Exchange(deps, request, clientSignal);
-  await exchange.forward(request);
-  return exchange;
+export function startExchange(deps: ExchangeDeps, request: ExchangeRequest, clientSignal?: ClientSignal): Promise<StartedExchange> {
+  // The exchange's own promise, not one more async frame around it: each is a microtask and a
+  // generator resume per request.
+  return new Exchange(deps, request, clientSignal).forward(request);
 }
 
 function onDeadline(exchange: Exchange): void {
@@ -149,7 +150,7 @@ function onDeadline(exchange: Exchange): void {
  * One request in flight. A class with methods rather than a dozen closures per request
  * (BENCHMARKS.md, gateway section); it is also the StartedExchange handed to the relay.
  */
-class Exchange implements StartedExchange, ExchangeState {
+class Exchange implements StartedExchange, ExchangeState, PendingStart {
   readonly requestId: string;
   readonly cancel = new CancelSource();
   clientClosed = false;
@@ -178,6 +179,20 @@ class Exchange implements StartedExchange, ExchangeState {
     this.requestId = request.requestId ?? newRequestId();
   }
 
+  // The recorder's PendingStart is the exchange itself: no object and closure per request for a
+  // marker that is built only if the request outlives a flush.
+  get id(): string {
+    return this.requestId;
+  }
+
+  get createdAt(): number {
+    return this.context.startedAt;
+  }
+
+  buildRow(): NewRecord {
+    return buildPendingRecord(this.context);
+  }
+
   /** Cancels the target call (client went away); also the client signal's listener. */
   readonly abort = (): void => {
     this.clientClosed = true;
@@ -202,7 +217,7 @@ class Exchange implements StartedExchange, ExchangeState {
   }
 
   /** Plans, forwards with failover and starts the tap; throws the client's error when no target answered. */
-  async forward(request: ExchangeRequest): Promise<void> {
+  async forward(request: ExchangeRequest): Promise<StartedExchange> {
     const { deps } = this;
     const requestedModel = typeof request.json?.['model'] === 'string' ? request.json['model'] : request.model;
     const plan = deps.router.plan(requestedModel);
@@ -220,7 +235,7 @@ class Exchange implements StartedExchange, ExchangeState {
     // A plan of targets that bound their own time (the worker fleet's TIMEOUT) gets no 504 deadline.
     if (!context.stream && !plan.targets.every((target) => target.boundsItsOwnTime === true)) this.deadline = setTimeout(onDeadline, deps.config.timeouts.totalMs, this);
     this.liveSlot = deps.live.add(this);
-    this.marker = deps.recorder.begin({ id: this.requestId, createdAt: context.startedAt, buildRow: () => buildPendingRecord(context) });
+    this.marker = deps.recorder.begin(this);
     let result: FailoverResult;
     try {
       // Nobody is left to read an answer: no target is called, not even once.
@@ -230,6 +245,7 @@ class Exchange implements StartedExchange, ExchangeState {
       throw this.failBeforeResponse(caught);
     }
     this.startBody(call, result, request.path);
+    return this;
   }
 
   private startBody(call: ForwardCall, result: FailoverResult, path: string): void {

@@ -61,6 +61,14 @@ export async function handleProxyRequest(deps: ExchangeDeps & { limiter: InFligh
     throw new SwitchboardError('overloaded', 'Switchboard is at its in-flight limit; retry shortly.', { headers: { 'retry-after': '1' } });
   }
   deps.budget.inFlight++;
+  // Released when the client's response closes (the relay calls it), or here when no relay started.
+  let isReleased = false;
+  const release = () => {
+    if (isReleased) return;
+    isReleased = true;
+    deps.limiter.leave();
+    deps.budget.inFlight--;
+  };
   try {
     const { body } = request;
     const contentType = request.headers['content-type'] ?? '';
@@ -94,9 +102,9 @@ export async function handleProxyRequest(deps: ExchangeDeps & { limiter: InFligh
         if (tokens !== undefined) request.logContext.tokens = tokens;
       });
     }
-    await relayToClient({ raw: client.raw, setHeaders: client.takeOver() }, exchange, { maxBufferedBytes: deps.config.maxBufferedBytes, clientStallMs: deps.config.timeouts.clientStallMs });
-  } finally {
-    deps.limiter.leave();
-    deps.budget.inFlight--;
+    relayToClient({ raw: client.raw, setHeaders: client.takeOver(), onClose: release }, exchange, { maxBufferedBytes: deps.config.maxBufferedBytes, clientStallMs: deps.config.timeouts.clientStallMs });
+  } catch (error) {
+    release();
+    throw error;
   }
 }

@@ -60,6 +60,8 @@ function pump(raw: ServerResponse, exchange: StartedExchange, limits: RelayLimit
 export interface RelayClient {
   readonly raw: ServerResponse;
   readonly setHeaders: SetHeaders;
+  /** Called once the response has closed, finished or not (a callback, not a promise to await: one promise and two microtasks fewer per request). */
+  readonly onClose: () => void;
 }
 
 /**
@@ -69,8 +71,8 @@ export interface RelayClient {
  * target that fails mid-body still gets the client a whole OpenAI error instead of a cut
  * response (R1); only a larger body is streamed, and cut if it fails.
  */
-export function relayToClient(client: RelayClient, exchange: StartedExchange, limits: RelayLimits): Promise<void> {
-  const { raw, setHeaders } = client;
+export function relayToClient(client: RelayClient, exchange: StartedExchange, limits: RelayLimits): void {
+  const { raw, setHeaders, onClose } = client;
   const headers = responseHeaders(setHeaders, exchange);
   const body = exchange.body;
   // Set up only when bytes are streamed (SSE, or a body past the hold): most plain bodies never are.
@@ -97,33 +99,31 @@ export function relayToClient(client: RelayClient, exchange: StartedExchange, li
     held = [];
   }
 
-  return new Promise<void>((resolve) => {
-    raw.on('close', () => {
-      if (!raw.writableFinished) exchange.abort();
-      resolve();
-    });
-    body.on('data', (chunk: Buffer) => {
-      if (!held) return write(chunk);
-      held.push(chunk);
-      heldBytes += chunk.length;
-      if (heldBytes > limits.maxBufferedBytes) startBody();
-    });
-    body.on('end', () => {
-      if (held) {
-        // RFC 9110 §8.6: no Content-Length on 204/304.
-        if (exchange.status !== 204 && exchange.status !== 304) headers['content-length'] = heldBytes;
-        raw.writeHead(exchange.status, headers);
-        endWithHeld(raw, held, heldBytes);
-      } else if (body.endedEarly && !body.sawErrorEvent) raw.end(sseErrorEvent('The upstream closed the stream before it was complete.', 'upstream_incomplete'));
-      else raw.end();
-    });
-    body.on('error', (error) => {
-      if (raw.destroyed) return;
-      const failure = exchange.describeFailure(error);
-      if (exchange.isSse) raw.end(sseErrorEvent(failure.message, failure.outcome));
-      else if (held) sendPlainError(raw, plainFailure(failure), baseHeaders(setHeaders, exchange.requestId));
-      else raw.destroy();
-    });
+  raw.on('close', () => {
+    if (!raw.writableFinished) exchange.abort();
+    onClose();
+  });
+  body.on('data', (chunk: Buffer) => {
+    if (!held) return write(chunk);
+    held.push(chunk);
+    heldBytes += chunk.length;
+    if (heldBytes > limits.maxBufferedBytes) startBody();
+  });
+  body.on('end', () => {
+    if (held) {
+      // RFC 9110 §8.6: no Content-Length on 204/304.
+      if (exchange.status !== 204 && exchange.status !== 304) headers['content-length'] = heldBytes;
+      raw.writeHead(exchange.status, headers);
+      endWithHeld(raw, held, heldBytes);
+    } else if (body.endedEarly && !body.sawErrorEvent) raw.end(sseErrorEvent('The upstream closed the stream before it was complete.', 'upstream_incomplete'));
+    else raw.end();
+  });
+  body.on('error', (error) => {
+    if (raw.destroyed) return;
+    const failure = exchange.describeFailure(error);
+    if (exchange.isSse) raw.end(sseErrorEvent(failure.message, failure.outcome));
+    else if (held) sendPlainError(raw, plainFailure(failure), baseHeaders(setHeaders, exchange.requestId));
+    else raw.destroy();
   });
 }
 
