@@ -11,7 +11,7 @@
  * ratio is against the minimal proxy of the same rounds. Closed-loop at 50 connections, or a
  * fixed 200 req/s with `--light`, or with `--stream` 50 concurrent SSE streams of 20 chunks 5 ms
  * apart (streams/s, time to first byte, CPU per event: the per-chunk cost of the stream path).
- * Writes nothing to BENCHMARKS.md.
+ * `--minimal-flags '--cpu-prof --cpu-prof-dir=/tmp/m'` passes node flags to the minimal proxy. Writes nothing to BENCHMARKS.md.
  *
  * `--paired`: every round loads all the Switchboard builds at the same time (the connections
  * shared among them) and compares each build's CPU per request, whole process and main thread,
@@ -48,6 +48,7 @@ const { values } = parseArgs({
     light: { type: 'boolean', default: false },
     stream: { type: 'boolean', default: false },
     paired: { type: 'boolean', default: false },
+    'minimal-flags': { type: 'string', default: '' },
   },
 });
 if (values.rev.length === 0) throw new Error('usage: npm run bench:ab -- --rev A --rev B [--rounds 3] [--seconds 5] [--light | --stream | --paired]');
@@ -180,7 +181,7 @@ try {
   const upstream = await startChildServer({ name: 'upstream', entry: compiledBenchServer('upstream'), args: ['--port', String(upstreamPort), ...streamArgs], port: upstreamPort, probe: false });
   servers.push(upstream);
   const minimalPort = await freePort();
-  const minimal = await startChildServer({ name: 'minimal-proxy', entry: compiledBenchServer('minimal-proxy'), args: ['--port', String(minimalPort), '--upstream', upstream.origin], port: minimalPort, probe: false });
+  const minimal = await startChildServer({ name: 'minimal-proxy', entry: compiledBenchServer('minimal-proxy'), args: ['--port', String(minimalPort), '--upstream', upstream.origin], port: minimalPort, probe: false, nodeArgs: values['minimal-flags'].split(' ').filter(Boolean) });
   servers.push(minimal);
   const rows: Row[] = [{ label: 'minimal proxy', server: minimal, headers: {}, rps: [], p50: [], cpu: [], mainCpu: [] }];
   for (const build of builds) {
