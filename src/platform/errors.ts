@@ -1,3 +1,5 @@
+import { isStoreUnavailable } from '../db/driver-errors.js';
+
 /**
  * Our stable error codes, each with its HTTP status and the `type` string an OpenAI client sees.
  * Seed 000 defines three of the types (SEEDS-SPEC §1.3); the rest match what OpenAI returns.
@@ -21,6 +23,7 @@ export const ERROR_CODES = {
   upstream_error: { status: 502, type: 'upstream_error' },
   upstream_unavailable: { status: 503, type: 'service_unavailable_error' },
   overloaded: { status: 503, type: 'service_unavailable_error' },
+  store_unavailable: { status: 503, type: 'service_unavailable_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },
 } as const satisfies Record<string, { status: number; type: string }>;
 
@@ -79,6 +82,8 @@ interface FrameworkError {
 /** Turns anything thrown into a SwitchboardError; unknown errors become `internal`. */
 export function toSwitchboardError(error: unknown): SwitchboardError {
   if (isSwitchboardError(error)) return error;
+  // A database that is down or busy is a 503 to retry, not a server fault (RELIABILITY F22).
+  if (isStoreUnavailable(error)) return new SwitchboardError('store_unavailable', 'The database is unavailable; retry shortly.', { cause: error, headers: { 'retry-after': '1' } });
   const framework = error as FrameworkError;
   const status = typeof framework.statusCode === 'number' ? framework.statusCode : 500;
   if (status === 413) return new SwitchboardError('payload_too_large', 'Request body is too large.', { cause: error });

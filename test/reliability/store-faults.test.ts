@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { addGatewayKey } from '../../src/gateway/keys/gateway-keys.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { POSTGRES_URL, requireService } from '../support/services.js';
 import { createPostgresSchema } from '../support/stores.js';
 import { chat, runScenario, startRig, type Rig } from './harness.js';
@@ -75,5 +77,39 @@ describe('store faults', () => {
     expect(verdict.count('ok')).toBe(30);
     expect(late.verdict.violations).toEqual([]);
     expect(Math.max(...samples)).toBeLessThanOrEqual(4);
+  });
+
+  it.skipIf(!postgres.available)('F22: with PostgreSQL unreachable, a stored key not yet cached gets a 503 in OpenAI shape with Retry-After (not a 500), and works once the store is back', async () => {
+    const schema = await createPostgresSchema();
+    const proxy = await startFaultProxy({ port: 5432 });
+    const appName = `sb-f22u-${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    cleanup.push(async () => {
+      await admin.end();
+      await proxy.close();
+      await schema.drop();
+    });
+    const url = `${schema.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`)}&application_name=${appName}`;
+    const rig = await startRig(1, { overrides: { 'database.url': url, 'database.poolMax': 2 } });
+    cleanup.unshift(async () => {
+      proxy.setMode({ kind: 'pass' });
+      await rig.close();
+    });
+    const { key } = await addGatewayKey(rig.app.app.store.db, 'f22 unreachable');
+    const ask = () =>
+      fetch(`${rig.app.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(chat(false)) });
+
+    // Every new connection is reset once the server answers it, and the pool's open ones are ended.
+    proxy.setMode({ kind: 'drop-after', bytes: 0 });
+    await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [appName]);
+    const refused = await ask();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toEqual({ error: { message: 'The database is unavailable; retry shortly.', type: 'service_unavailable_error', param: null, code: 'store_unavailable' } });
+
+    proxy.setMode({ kind: 'pass' });
+    const served = await ask();
+    expect(served.status).toBe(200);
   });
 });
