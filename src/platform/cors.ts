@@ -35,7 +35,19 @@ export const CORS_RULES: readonly CorsRule[] = [
     },
   }),
   withEntries({
-    matches: (path) => path.startsWith('/api/') && !path.startsWith('/api/v1/'),
+    // Seed 000 (uplion's base URL): `Access-Control-Allow-Origin: *` and `Access-Control-Allow-Headers: *`
+    // on every response. It had no OPTIONS route (a preflight got 404); answering one with these
+    // headers and the methods is what lets a browser client through.
+    matches: (path) => path.startsWith('/api/v1/'),
+    optionsStatus: 200,
+    headers: {
+      'access-control-allow-origin': '*',
+      'access-control-allow-headers': '*',
+      'access-control-allow-methods': 'POST, GET, OPTIONS, PUT, DELETE, PATCH',
+    },
+  }),
+  withEntries({
+    matches: (path) => path.startsWith('/api/'),
     optionsStatus: 204,
     headers: {
       'access-control-allow-origin': '*',

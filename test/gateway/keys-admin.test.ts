@@ -54,6 +54,20 @@ describe('gateway keys (seed 001 §2.3)', () => {
     expect(proxied.headers.get('access-control-allow-origin')).toBe('*');
   });
 
+  it("under /api/v1 (seed 000's base URL) sends seed 000's CORS headers, Allow-Headers `*`, and answers a preflight", async () => {
+    const preflight = await fetch(`${app.url}/api/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'http://ui.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-stainless-os' } });
+    expect(preflight.status).toBe(200);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('*');
+    const proxied = await fetch(`${app.url}/api/v1/chat/completions`, { method: 'POST', headers: { ...json, authorization: 'Bearer key-one' }, body: JSON.stringify({ model: 'gpt-test', messages: [] }) });
+    expect(proxied.status).toBe(200);
+    expect(proxied.headers.get('access-control-allow-origin')).toBe('*');
+    expect(proxied.headers.get('access-control-allow-headers')).toBe('*');
+    const refused = await fetch(`${app.url}/api/v1/chat/completions`, { method: 'POST', headers: json, body: '{}' });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('access-control-allow-headers')).toBe('*');
+  });
+
   it('GET /health answers {"status":"ok"}', async () => {
     const response = await fetch(`${app.url}/health`);
     expect(await response.json()).toEqual({ status: 'ok' });
