@@ -16,6 +16,18 @@ afterEach(async () => {
   cleanup = [];
 });
 
+/** A schema of our own on the shared server, the application_name our pool's connections carry, and a connection of the test's to end them with. */
+async function postgresOfOurOwn(prefix: string): Promise<{ schema: { url: string }; appName: string; admin: pg.Client }> {
+  const schema = await createPostgresSchema();
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  cleanup.push(async () => {
+    await admin.end();
+    await schema.drop();
+  });
+  return { schema, appName: `${prefix}-${randomBytes(4).toString('hex')}`, admin };
+}
+
 const MIXED = Array.from({ length: 12 }, (_, index) => ({ body: chat(index % 2 === 0) }));
 const postgres = await requireService('postgres');
 
@@ -46,14 +58,7 @@ describe('store faults', () => {
   });
 
   it.skipIf(!postgres.available)('F22: pg_terminate_backend on our pool during load: requests keep succeeding, the pool reconnects, nothing is lost', async () => {
-    const schema = await createPostgresSchema();
-    const appName = `sb-f22-${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
-    cleanup.push(async () => {
-      await admin.end();
-      await schema.drop();
-    });
+    const { schema, appName, admin } = await postgresOfOurOwn('sb-f22');
     const rig: Rig = await startRig(1, { overrides: { 'database.url': `${schema.url}&application_name=${appName}`, 'database.poolMax': 4 } });
     cleanup.unshift(() => rig.close());
     const samples: number[] = [];
@@ -80,19 +85,13 @@ describe('store faults', () => {
   });
 
   it.skipIf(!postgres.available)('F22: with PostgreSQL unreachable, a stored key not yet cached gets a 503 in OpenAI shape with Retry-After (not a 500), and works once the store is back', async () => {
-    const schema = await createPostgresSchema();
+    const { schema, appName, admin } = await postgresOfOurOwn('sb-f22u');
     const proxy = await startFaultProxy({ port: 5432 });
-    const appName = `sb-f22u-${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
-    cleanup.push(async () => {
-      await admin.end();
-      await proxy.close();
-      await schema.drop();
-    });
+    cleanup.push(() => proxy.close());
     const url = `${schema.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`)}&application_name=${appName}`;
     const rig = await startRig(1, { overrides: { 'database.url': url, 'database.poolMax': 2 } });
-    cleanup.unshift(async () => {
+    // Closed first (cleanup runs last-in first), with the store reachable for its last flush.
+    cleanup.push(async () => {
       proxy.setMode({ kind: 'pass' });
       await rig.close();
     });
