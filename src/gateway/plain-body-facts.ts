@@ -20,7 +20,12 @@ export function plainBodyFacts(body: string, maxCaptureChars: number): PlainBody
   return { usage: readUsage(json['usage']), text: typeof content === 'string' ? content.slice(0, maxCaptureChars) : '' };
 }
 
+/** A byte above 0x7F: only then do the latin1 and UTF-8 readings of the bytes differ. */
+const NON_ASCII = /[\x80-\xff]/;
+
 /** `plainBodyFacts` of an answer kept as a latin1 string, byte for byte (body-tap.ts, `unparsedBody`). */
 export function unparsedBodyFacts(latin1: string, maxCaptureChars: number): PlainBodyFacts {
-  return plainBodyFacts(Buffer.from(latin1, 'latin1').toString('utf8'), maxCaptureChars);
+  // An ASCII answer (most are) reads the same either way: no conversion.
+  const text = NON_ASCII.test(latin1) ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1;
+  return plainBodyFacts(text, maxCaptureChars);
 }
