@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import { SwitchboardError } from '../platform/errors.js';
 import type { Database } from './database.js';
 import type { DialectName } from './dialect.js';
+import { markStoreUnreachable } from './driver-errors.js';
 import { OwnSchemaPostgresDialect } from './own-schema-introspector.js';
 
 /** An open store: the Kysely handle plus the raw driver for the few features Kysely cannot express. */
@@ -74,6 +75,14 @@ async function openPostgres(url: string, poolMax: number): Promise<Store> {
     throw new SwitchboardError('upstream_unavailable', `cannot connect to PostgreSQL: ${(error as Error).message}`, { cause: error });
   }
   // Introspection (the migrator's table lookups) sees only our schema of a shared server.
-  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
+  // A connection the pool cannot open is the store's failure, whatever network code it carries (F22).
+  const markingPool = {
+    connect: () =>
+      pool.connect().catch((error: unknown) => {
+        throw markStoreUnreachable(error);
+      }),
+    end: () => pool.end(),
+  };
+  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool: markingPool }) });
   return { db, dialect: 'postgres', pgPool: pool, close: () => db.destroy() };
 }

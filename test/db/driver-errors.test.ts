@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { isStoreUnavailable } from '../../src/db/driver-errors.js';
+import { isStoreUnavailable, markStoreUnreachable } from '../../src/db/driver-errors.js';
 import { toSwitchboardError } from '../../src/platform/errors.js';
 
 const withCode = (code: string, message = 'driver error') => Object.assign(new Error(message), { code });
 
 describe('a store that cannot serve us now (RELIABILITY F22)', () => {
   it.each([
-    ['connection refused', withCode('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432')],
-    ['connection reset', withCode('ECONNRESET')],
+    ['a refused connection the pool marked as the store\'s', markStoreUnreachable(withCode('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432'))],
+    ['a reset connection the pool marked as the store\'s', markStoreUnreachable(withCode('ECONNRESET'))],
     ['PostgreSQL shutting down (57P01)', withCode('57P01', 'terminating connection due to administrator command')],
     ['PostgreSQL starting up (57P03)', withCode('57P03')],
     ['too many connections (53300)', withCode('53300')],
@@ -29,6 +29,8 @@ describe('a store that cannot serve us now (RELIABILITY F22)', () => {
     ['an undefined table', withCode('42P01')],
     ['a SQLite constraint', withCode('SQLITE_CONSTRAINT_UNIQUE')],
     ['a plain error', new Error('something else')],
+    // The same network codes come from upstreams and brokers: only a mark says it was the database.
+    ['a refused connection nobody marked', withCode('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:6379')],
     ['not an error at all', 'text'],
   ])('%s is not', (_name, error) => {
     expect(isStoreUnavailable(error)).toBe(false);
