@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addGatewayKey } from '../../src/gateway/keys/gateway-keys.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
+import { AUTH } from '../support/start-app.js';
 import { POSTGRES_URL, requireService } from '../support/services.js';
 import { createPostgresSchema } from '../support/stores.js';
 import { chat, runScenario, startRig, type Rig } from './harness.js';
@@ -106,6 +107,11 @@ describe('store faults', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(await refused.json()).toEqual({ error: { message: 'The database is unavailable; retry shortly.', type: 'service_unavailable_error', param: null, code: 'store_unavailable' } });
+    // The admin API answers the same in the seed's shape.
+    const records = await fetch(`${rig.app.url}/admin/request_records`, { headers: AUTH });
+    expect(records.status).toBe(503);
+    expect(records.headers.get('retry-after')).toBe('1');
+    expect(await records.json()).toEqual({ error: 'The database is unavailable; retry shortly.' });
 
     proxy.setMode({ kind: 'pass' });
     const served = await ask();
