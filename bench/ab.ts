@@ -11,7 +11,8 @@
  * ratio is against the minimal proxy of the same rounds. Closed-loop at 50 connections, or a
  * fixed 200 req/s with `--light`, or with `--stream` 50 concurrent SSE streams of 20 chunks 5 ms
  * apart (streams/s, time to first byte, CPU per event: the per-chunk cost of the stream path).
- * `--minimal-flags '--cpu-prof --cpu-prof-dir=/tmp/m'` passes node flags to the minimal proxy. Writes nothing to BENCHMARKS.md.
+ * `'--minimal-flags=--cpu-prof --cpu-prof-dir=/tmp/m'` (with `=`: the value starts with dashes) passes node flags to the
+ * minimal proxy. Writes nothing to BENCHMARKS.md.
  *
  * `--paired`: every round loads all the Switchboard builds at the same time (the connections
  * shared among them) and compares each build's CPU per request, whole process and main thread,

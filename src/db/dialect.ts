@@ -41,8 +41,8 @@ export function storableText(text: string): string {
 
 /**
  * `storableText` over every text value of rows about to be inserted (changed in place). Only a
- * value that holds a NUL is written back: storing every string again was 13 % of the records
- * thread's CPU, for rows that almost never change.
+ * value that holds a NUL is written back: every string of every row was stored again before, for
+ * rows that almost never change (the records thread runs this for every usage record).
  */
 export function makeTextStorable(rows: readonly object[]): void {
   for (const row of rows) {

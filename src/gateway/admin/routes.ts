@@ -79,7 +79,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   app.setErrorHandler(async (rawError, request, reply) => {
     const error = toSwitchboardError(rawError);
     if (error.status >= 500 && !error.expose) request.log.error({ err: rawError }, 'admin request failed');
-    // A store that is down, say: the admin API needs it for everything, and the client may retry.
+    // An exposed 5xx (a store that is down, say) gets a line too, without the driver's error.
     else if (error.status >= 500) request.log.warn({ code: error.code }, 'admin request failed');
     if (error.headers) void reply.headers(error.headers);
     const message = error.code === 'invalid_json' ? `${error.message}\ncan't parse OPENAI_UPSTREAM object` : publicMessage(error);
