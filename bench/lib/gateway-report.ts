@@ -1,6 +1,6 @@
 import type { LoadSettings, TargetRound } from './proxy-comparison.js';
 import { integer, markdownTable, mib, ms, signedMs } from './markdown.js';
-import type { BurstSet } from './paired-bursts.js';
+import type { Burst, BurstSet } from './paired-bursts.js';
 import { median, medianInterval } from './stats.js';
 
 export interface MemoryFigures {
@@ -136,6 +136,7 @@ interface BurstRatios {
   readonly low: number;
   readonly high: number;
   readonly cpuRatio: number;
+  readonly mainThreadRatio: number;
 }
 
 function burstRatios(input: GatewayReportInput, directLabel: string): BurstRatios | undefined {
@@ -144,8 +145,11 @@ function burstRatios(input: GatewayReportInput, directLabel: string): BurstRatio
     const direct = set.get(directLabel)?.p50 ?? NaN;
     return ((set.get(input.switchboardLabel)?.p50 ?? NaN) - direct) / ((set.get(input.minimalLabel)?.p50 ?? NaN) - direct);
   });
-  const cpuRatio = median(input.bursts.map((set) => (set.get(input.switchboardLabel)?.cpuMicrosPerRequest ?? NaN) / (set.get(input.minimalLabel)?.cpuMicrosPerRequest ?? NaN)));
-  return { ratios, median: median(ratios), ...medianInterval(ratios), cpuRatio };
+  const medianRatio = (pick: (burst: Burst | undefined) => number | undefined) =>
+    median(input.bursts.map((set) => (pick(set.get(input.switchboardLabel)) ?? NaN) / (pick(set.get(input.minimalLabel)) ?? NaN)));
+  const cpuRatio = medianRatio((burst) => burst?.cpuMicrosPerRequest);
+  const mainThreadRatio = medianRatio((burst) => burst?.mainThreadMicrosPerRequest);
+  return { ratios, median: median(ratios), ...medianInterval(ratios), cpuRatio, mainThreadRatio };
 }
 
 function burstTable(input: GatewayReportInput, directLabel: string): string {
@@ -178,7 +182,7 @@ function burstSection(input: GatewayReportInput, directLabel: string): string[] 
     '',
     burstTable(input, directLabel),
     '',
-    `Switchboard's added p50 over the minimal proxy's, triplet by triplet (sorted): ${sorted.map((value) => `${value.toFixed(2)}×`).join(', ')}. Median **${ratios.median.toFixed(2)}×**, 95 % interval of the median ${Number.isFinite(ratios.low) ? `${ratios.low.toFixed(2)}–${ratios.high.toFixed(2)}×` : '— (too few triplets)'}; ${within} of ${ratios.ratios.length} triplets at or under 1.5×. CPU per request, Switchboard over the minimal proxy: median ${ratios.cpuRatio.toFixed(2)}×.`,
+    `Switchboard's added p50 over the minimal proxy's, triplet by triplet (sorted): ${sorted.map((value) => `${value.toFixed(2)}×`).join(', ')}. Median **${ratios.median.toFixed(2)}×**, 95 % interval of the median ${Number.isFinite(ratios.low) ? `${ratios.low.toFixed(2)}–${ratios.high.toFixed(2)}×` : '— (too few triplets)'}; ${within} of ${ratios.ratios.length} triplets at or under 1.5×. CPU per request, Switchboard over the minimal proxy: median ${ratios.cpuRatio.toFixed(2)}×; of the main thread alone ${ratios.mainThreadRatio.toFixed(2)}×.`,
     '',
   ];
 }

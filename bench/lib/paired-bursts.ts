@@ -15,6 +15,8 @@ export interface Burst {
   readonly requestsPerSecond: number;
   /** Proxy CPU (user + system) per request, µs; undefined for direct. */
   readonly cpuMicrosPerRequest: number | undefined;
+  /** The proxy's main thread (its event loop) alone, µs per request: what queues requests under load. */
+  readonly mainThreadMicrosPerRequest: number | undefined;
   readonly failures: number;
 }
 
@@ -23,6 +25,7 @@ export type BurstSet = ReadonlyMap<string, Burst>;
 
 async function burst(target: LoadTarget, settings: BurstSettings): Promise<Burst> {
   const cpuBefore = target.server?.cpuSeconds();
+  const mainBefore = target.server?.mainThreadCpuSeconds();
   const result = await runHttpLoad({
     url: `${target.origin}${target.path}`,
     headers: { 'content-type': 'application/json', ...target.headers },
@@ -32,11 +35,14 @@ async function burst(target: LoadTarget, settings: BurstSettings): Promise<Burst
     maxRequests: settings.maxRequests,
   });
   const cpuAfter = target.server?.cpuSeconds();
-  const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+  const mainAfter = target.server?.mainThreadCpuSeconds();
+  const perRequest = (before: number | undefined, after: number | undefined) =>
+    before === undefined || after === undefined || result.requests === 0 ? undefined : ((after - before) * 1e6) / result.requests;
   return {
     p50: result.latency.p50,
     requestsPerSecond: result.requestsPerSecond,
-    cpuMicrosPerRequest: cpu === undefined || result.requests === 0 ? undefined : (cpu * 1e6) / result.requests,
+    cpuMicrosPerRequest: perRequest(cpuBefore, cpuAfter),
+    mainThreadMicrosPerRequest: perRequest(mainBefore, mainAfter),
     failures: result.errors + result.non2xx,
   };
 }
