@@ -21,6 +21,13 @@ export abstract class BodyTap extends EventEmitter {
    * (records/finish-records.ts). Undefined for SSE, whose events are read as they pass.
    */
   unparsedBody: string | undefined = undefined;
+  /**
+   * The body exactly as it was passed on to the consumer, as a latin1 string, when the tap holds it
+   * so already: the relay writes it instead of turning the same bytes into a string again.
+   */
+  get passedOnLatin1(): string | undefined {
+    return undefined;
+  }
   destroyed = false;
   /** Set when an SSE stream ended without `[DONE]`; a plain body ends when its source does. */
   abstract readonly endedEarly: boolean;

@@ -67,6 +67,11 @@ export class PlainTap extends BodyTap {
     this.parts = [];
   }
 
+  /** Unmasked, the bytes passed on are the kept answer's; masked, they are not. */
+  override get passedOnLatin1(): string | undefined {
+    return this.isMasking ? undefined : this.unparsedBody;
+  }
+
   /** Read from the body on first use (the request's log line at info level, in-process callers). */
   get usage(): Usage | undefined {
     return this.facts()?.usage;

@@ -114,7 +114,10 @@ export function relayToClient(client: RelayClient, exchange: StartedExchange, li
       // RFC 9110 §8.6: no Content-Length on 204/304.
       if (exchange.status !== 204 && exchange.status !== 304) headers['content-length'] = heldBytes;
       raw.writeHead(exchange.status, headers);
-      endWithHeld(raw, held, heldBytes);
+      // The tap's own string of these bytes when it kept one (PlainTap, for the record), else made here.
+      const latin1 = body.passedOnLatin1;
+      if (latin1?.length === heldBytes) raw.end(latin1, 'latin1');
+      else endWithHeld(raw, held, heldBytes);
     } else if (body.endedEarly && !body.sawErrorEvent) raw.end(sseErrorEvent('The upstream closed the stream before it was complete.', 'upstream_incomplete'));
     else raw.end();
   });
