@@ -41,7 +41,7 @@ type Unpacked = Exclude<keyof NewRecord, (typeof PACKED_COLUMNS)[number]>;
 export const EVERY_COLUMN_PACKED: [Unpacked] extends [never] ? true : never = true;
 
 /** Named reads, not `row[column]` over PACKED_COLUMNS: a keyed read per value was twice as slow. */
-function packRows(rows: readonly NewRecord[], bodies: readonly (string | undefined)[] = []): PackedRows {
+export function packRows(rows: readonly NewRecord[], bodies: readonly (string | undefined)[] = []): PackedRows {
   const values: unknown[] = [];
   const bodyLengths: number[] = [];
   let joined = '';
