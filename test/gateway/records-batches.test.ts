@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UsageRecorder } from '../../src/gateway/records/recorder.js';
 import { RecordsRepository, type NewRecord } from '../../src/gateway/records/records-repository.js';
+import { packRows, unpackRows } from '../../src/gateway/records/records-thread.js';
 import { chunkSizes } from '../../src/gateway/records/terminal-insert.js';
 import { newRequestId } from '../../src/platform/request-id.js';
 import { startApp, type TestApp } from '../support/start-app.js';
@@ -13,6 +14,24 @@ function row(id: string, outcome: string): NewRecord {
     prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, usage_estimated: 0, body: '', response: `text of ${id}`, instance_id: 'test',
   };
 }
+
+describe('rows cross to the records thread unchanged', () => {
+  it('every column comes back as it went, with each row its own kept answer', () => {
+    // A value no other column has in every column, so a column read from its neighbour's place shows.
+    const full: NewRecord = {
+      id: 'id-1', created_at: 1_700_000_000_001, ip: '10.0.0.2', key_id: 'key-3', method: 'PUT', path: '/v1/path-5', model: 'model-6', stream: 1,
+      target_id: 'target-8', attempts: 9, status: 410, outcome: 'outcome-11', error_class: 'class-12', ttfb_ms: 13, elapsed_ms: 14,
+      prompt_tokens: 15, completion_tokens: 16, total_tokens: 17, usage_estimated: 1, body: 'body-19', response: 'response-20', instance_id: 'instance-21',
+    };
+    const sparse: NewRecord = { ...row('id-2', 'ok'), key_id: null, error_class: null, ttfb_ms: null, prompt_tokens: null, completion_tokens: null, total_tokens: null, instance_id: null };
+    const answers = ['{"usage":{"total_tokens":3},"text":"é ✓ 😀"}', undefined];
+    const { rows, bodies } = unpackRows(packRows([full, sparse], answers));
+    expect(rows).toEqual([full, sparse]);
+    expect(bodies).toEqual(answers);
+    // Same keys in the same order: the thread's loops over rows meet one object shape.
+    expect(Object.keys(rows[0] ?? {})).toEqual(Object.keys(rows[1] ?? {}));
+  });
+});
 
 describe('record batches are split into a few statement shapes', () => {
   it('any batch size is covered exactly, by full chunks of 100 and power-of-two remainders', () => {
