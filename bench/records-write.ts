@@ -8,15 +8,12 @@
  * unlike the gateway bench's CPU per request. Writes nothing to BENCHMARKS.md.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Database } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { withImmediateTransactions } from '../src/db/sqlite-immediate.js';
-import { withStatementCache } from '../src/db/statement-cache.js';
+import { openRecordsConnection } from '../src/gateway/records/records-connection.js';
 import { RecordsRepository, type NewRecord } from '../src/gateway/records/records-repository.js';
 import { packRows, unpackRows, type PackedRows } from '../src/gateway/records/records-thread.js';
 import { newRequestId } from '../src/platform/request-id.js';
@@ -48,11 +45,12 @@ function packedBatch(): PackedRows {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-records-write-'));
-const sqlite = new BetterSqlite3(join(dir, 'records.sqlite'));
-// As the store (connect.ts) and the records thread set their connections up.
-sqlite.pragma('journal_mode = WAL');
-sqlite.pragma('synchronous = NORMAL');
-const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withImmediateTransactions(withStatementCache(sqlite)) }) });
+const file = join(dir, 'records.sqlite');
+// The WAL the store's own connection sets up (connect.ts), then the records thread's connection as it is.
+const setup = new BetterSqlite3(file);
+setup.pragma('journal_mode = WAL');
+setup.close();
+const db = openRecordsConnection(file, 5_000);
 try {
   await migrateToLatest(db);
   const repository = new RecordsRepository(db, db, { storeResponse: true });

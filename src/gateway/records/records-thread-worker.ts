@@ -1,10 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
-import type { Database } from '../../db/database.js';
-import { withImmediateTransactions } from '../../db/sqlite-immediate.js';
-import { withStatementCache } from '../../db/statement-cache.js';
 import { threadError } from '../../platform/worker-calls.js';
+import { openRecordsConnection } from './records-connection.js';
 import { RecordsRepository } from './records-repository.js';
 import { unpackRows, type RecordsThreadRequest, type RecordsThreadSetup } from './records-thread.js';
 
@@ -12,10 +8,7 @@ import { unpackRows, type RecordsThreadRequest, type RecordsThreadSetup } from '
 const port = parentPort;
 if (!port) throw new Error('records-thread-worker runs as a worker thread');
 const setup = workerData as RecordsThreadSetup;
-const sqlite = new BetterSqlite3(setup.file, { timeout: setup.busyTimeoutMs });
-sqlite.pragma('synchronous = NORMAL');
-// `begin immediate`, as the store's own connection: a batch takes the write lock up front (connect.ts).
-const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withImmediateTransactions(withStatementCache(sqlite)) }) });
+const db = openRecordsConnection(setup.file, setup.busyTimeoutMs);
 const repository = new RecordsRepository(db, db, { storeResponse: setup.storeResponse });
 
 port.on('message', (request: RecordsThreadRequest & { readonly id: number }) => {
