@@ -38,7 +38,7 @@ function packedBatch(): PackedRows {
     rows.push({
       id: newRequestId(), created_at: Date.now(), ip: '127.0.0.1', key_id: 'config:0', method: 'POST', path: '/v1/chat/completions', model: 'gpt-bench', stream: 0,
       target_id: 'upstream:1', attempts: 1, status: 200, outcome: 'ok', error_class: null, ttfb_ms: 1, elapsed_ms: 2,
-      prompt_tokens: null, completion_tokens: null, total_tokens: null, usage_estimated: 0, body: '', response: '', instance_id: 'bench',
+      prompt_tokens: null, completion_tokens: null, total_tokens: null, usage_estimated: 0, body: '', response: '', instance_id: 'bench', client_request_id: null,
     });
   }
   return packRows(rows, rows.map(() => ANSWER));

@@ -5,7 +5,10 @@ import type { BodyTap } from './body-tap.js';
 
 /** Facts known when a request starts, shared by every record it may produce. */
 export interface RecordContext {
-  readonly requestId: string;
+  /** The record's id: the gateway's own, never a client's (a client may send one x-request-id twice). */
+  readonly recordId: string;
+  /** The x-request-id the client sent, if any. */
+  readonly clientRequestId: string | null;
   readonly startedAt: number;
   readonly ip: string;
   readonly principal: Principal;
@@ -46,7 +49,7 @@ const PENDING: EndColumns = {
  */
 function row(context: RecordContext, end: EndColumns): NewRecord {
   return {
-    id: context.requestId,
+    id: context.recordId,
     created_at: context.startedAt,
     ip: context.ip,
     key_id: context.principal.id,
@@ -68,6 +71,7 @@ function row(context: RecordContext, end: EndColumns): NewRecord {
     body: end.body,
     response: end.response,
     instance_id: null,
+    client_request_id: context.clientRequestId,
   };
 }
 

@@ -31,6 +31,8 @@ export interface ExchangeDeps {
 /** One client request, already authenticated, as the proxy or an in-process caller hands it over. */
 export interface ExchangeRequest {
   readonly requestId?: string | undefined;
+  /** Set when `requestId` is the client's own x-request-id: the record then gets an id of ours. */
+  readonly clientRequestId?: string | undefined;
   readonly method: string;
   readonly path: string;
   readonly search: string;
@@ -151,7 +153,11 @@ function onDeadline(exchange: Exchange): void {
  * (BENCHMARKS.md, gateway section); it is also the StartedExchange handed to the relay.
  */
 class Exchange implements StartedExchange, ExchangeState, PendingStart {
+  /** The id the client sees (x-request-id) and the log lines carry: the client's own, or ours. */
   readonly requestId: string;
+  /** The record's id: `requestId` when that is ours, a new one when the client chose it. */
+  private readonly recordId: string;
+  private readonly clientRequestId: string | null;
   readonly cancel = new CancelSource();
   clientClosed = false;
   clientStalled = false;
@@ -177,12 +183,14 @@ class Exchange implements StartedExchange, ExchangeState, PendingStart {
     private readonly clientSignal: ClientSignal | undefined,
   ) {
     this.requestId = request.requestId ?? newRequestId();
+    this.clientRequestId = request.clientRequestId ?? null;
+    this.recordId = request.clientRequestId === undefined ? this.requestId : newRequestId();
   }
 
   // The recorder's PendingStart is the exchange itself: no object and closure per request for a
   // marker that is built only if the request outlives a flush.
   get id(): string {
-    return this.requestId;
+    return this.recordId;
   }
 
   get createdAt(): number {
@@ -221,7 +229,7 @@ class Exchange implements StartedExchange, ExchangeState, PendingStart {
     const { deps } = this;
     const requestedModel = typeof request.json?.['model'] === 'string' ? request.json['model'] : request.model;
     const plan = deps.router.plan(requestedModel);
-    const context: RecordContext = { requestId: this.requestId, startedAt: Date.now(), ip: request.ip, principal: request.principal, method: request.method, path: request.path, model: plan.model, stream: request.json?.['stream'] === true, body: request.body };
+    const context: RecordContext = { recordId: this.recordId, clientRequestId: this.clientRequestId, startedAt: Date.now(), ip: request.ip, principal: request.principal, method: request.method, path: request.path, model: plan.model, stream: request.json?.['stream'] === true, body: request.body };
     this.context = context;
     if (plan.targets.length === 0) {
       const error = noTargetError(requestedModel, deps.router.hasUpstreams());

@@ -79,6 +79,8 @@ export async function handleProxyRequest(deps: ExchangeDeps & { limiter: InFligh
       deps,
       {
         requestId: request.id,
+        // Both ways in take the id from x-request-id when the client sent one (app.ts, proxy-lane.ts).
+        clientRequestId: request.headers['x-request-id'] === request.id ? request.id : undefined,
         method: request.method,
         path,
         search,

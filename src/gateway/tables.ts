@@ -39,7 +39,10 @@ export interface GatewayKeyTable {
 
 /** One row per request that reached the router (seed 001 `records`, plus usage). */
 export interface RecordTable {
+  /** The gateway's own request id: unique per request, whatever the client sent. */
   id: string;
+  /** The client's x-request-id, when it sent one (it is also the id its response and log line carry). */
+  client_request_id: string | null;
   created_at: number;
   ip: string;
   key_id: string | null;

@@ -9,8 +9,8 @@ let poolOffset = POOL_BYTES;
  * A new request id: an RFC 9562 UUIDv7 (48-bit ms timestamp, then 74 random bits). Ids are also
  * the records table's primary key, and time-ordered keys land at the right edge of its index: a
  * batch of random v4 ids dirtied one index page per row, which halved the SQLite write rate and
- * kept slowing as the table grew (BENCHMARKS.md, gateway section). Ids a client sends in
- * x-request-id are used as they are.
+ * kept slowing as the table grew (BENCHMARKS.md, gateway section). An id a client sends in
+ * x-request-id is used as its request's id, but its record gets one of ours (exchange.ts).
  */
 export function newRequestId(now = Date.now()): string {
   if (poolOffset === POOL_BYTES) {

@@ -50,7 +50,7 @@ function stalledClient(app: TestApp, model: string, requestId: string): Socket {
 
 /** The request's terminal record; the stall rule needs longer than waitForRecord's 3 s. */
 async function finalRecord(app: TestApp, id: string): Promise<unknown> {
-  const read = () => app.app.store.db.selectFrom('records').selectAll().where('id', '=', id).where('outcome', '!=', 'pending').executeTakeFirst();
+  const read = () => app.app.store.db.selectFrom('records').selectAll().where('client_request_id', '=', id).where('outcome', '!=', 'pending').executeTakeFirst();
   await expect.poll(read, { timeout: 10_000, interval: 50 }).toBeDefined();
   return read();
 }

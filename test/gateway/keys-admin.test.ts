@@ -181,7 +181,7 @@ forEachStore((store) => {
           .poll(async () => ((await (await admin('/admin/upstreams')).json()) as any[]).find((row) => row.Endpoint === `${upstream.url}/v1`)?.SuccessCount, { timeout: 4_000 })
           .toBe(1);
         // Records are written after the counters, in the same flush: the row may land a moment later.
-        const findRecord = async () => (((await (await admin('/admin/request_records')).json()) as any[]).find((row) => row.ID === `admin-${store}`));
+        const findRecord = async () => (((await (await admin('/admin/request_records')).json()) as any[]).find((row) => row.ClientRequestID === `admin-${store}`));
         await expect.poll(findRecord, { timeout: 4_000 }).toBeDefined();
         const record = await findRecord();
         expect(record).toMatchObject({ Model: 'dyn-model', Status: 200, PromptTokens: 9, CompletionTokens: 12, TotalTokens: 21, Response: 'echo: hello' });

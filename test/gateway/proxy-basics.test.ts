@@ -40,6 +40,38 @@ forEachStore((store) => {
       expect(row.response).toBe('echo: hi there');
     });
 
+    it('keeps a record for every request when a client sends one x-request-id again', async () => {
+      const send = () => postChat(app, { messages: [{ role: 'user', content: 'same id' }] }, { requestId: 'req-reused-1' });
+      const responses = await Promise.all([send(), send()]);
+      responses.push(await send());
+      for (const response of responses) {
+        expect(response.status).toBe(200);
+        // The client's id is still the one it is answered with (and logged under).
+        expect(response.headers.get('x-request-id')).toBe('req-reused-1');
+        await response.text();
+      }
+      const terminalRows = () => app.app.store.db.selectFrom('records').selectAll().where('client_request_id', '=', 'req-reused-1').where('outcome', '!=', 'pending').execute();
+      let rows = await terminalRows();
+      for (let attempt = 0; attempt < 100 && rows.length < 3; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        rows = await terminalRows();
+      }
+      expect(rows).toHaveLength(3);
+      expect(new Set(rows.map((row) => row.id)).size).toBe(3);
+      expect(rows.map((row) => row.id)).not.toContain('req-reused-1');
+      expect(rows.every((row) => row.outcome === 'ok' && row.total_tokens === 21)).toBe(true);
+    });
+
+    it("gives a request without x-request-id a record whose id is the one it was answered with", async () => {
+      const response = await postChat(app, {});
+      expect(response.status).toBe(200);
+      await response.text();
+      const id = response.headers.get('x-request-id')!;
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      const row = await waitForRecord(app, id);
+      expect(row).toMatchObject({ id, client_request_id: null, outcome: 'ok' });
+    });
+
     it('passes a stream through byte for byte and strips the usage chunk it asked for', async () => {
       const events = [chunk('', { role: true }), chunk('Hel'), chunk('lo'), chunk(undefined, { finish: 'stop' }), usageChunk(5, 2)];
       upstream.enqueue({ kind: 'sse', events });

@@ -12,6 +12,7 @@ function row(id: string, outcome: string): NewRecord {
     id, created_at: Date.now(), ip: '127.0.0.1', key_id: 'cfg:test', method: 'POST', path: '/v1/chat/completions', model: 'gpt-test', stream: 0,
     target_id: 'upstream:1', attempts: 1, status: 200, outcome, error_class: null, ttfb_ms: 3, elapsed_ms: 5,
     prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, usage_estimated: 0, body: '', response: `text of ${id}`, instance_id: 'test',
+    client_request_id: null,
   };
 }
 
@@ -22,6 +23,7 @@ describe('rows cross to the records thread unchanged', () => {
       id: 'id-1', created_at: 1_700_000_000_001, ip: '10.0.0.2', key_id: 'key-3', method: 'PUT', path: '/v1/path-5', model: 'model-6', stream: 1,
       target_id: 'target-8', attempts: 9, status: 410, outcome: 'outcome-11', error_class: 'class-12', ttfb_ms: 13, elapsed_ms: 14,
       prompt_tokens: 15, completion_tokens: 16, total_tokens: 17, usage_estimated: 1, body: 'body-19', response: 'response-20', instance_id: 'instance-21',
+      client_request_id: 'client-22',
     };
     const sparse: NewRecord = { ...row('id-2', 'ok'), key_id: null, error_class: null, ttfb_ms: null, prompt_tokens: null, completion_tokens: null, total_tokens: null, instance_id: null };
     const answers = ['{"usage":{"total_tokens":3},"text":"é ✓ 😀"}', undefined];

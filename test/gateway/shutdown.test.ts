@@ -41,7 +41,7 @@ describe('graceful shutdown (RELIABILITY R5)', () => {
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
     const db = new BetterSqlite3(join(cwd, 'data/switchboard.sqlite'), { readonly: true });
-    const rows = db.prepare('select id, outcome from records').all() as { id: string; outcome: string }[];
+    const rows = db.prepare('select client_request_id as id, outcome from records').all() as { id: string; outcome: string }[];
     db.close();
     expect(rows.map((row) => row.id).sort()).toEqual([...ids].sort());
     expect(rows.every((row) => row.outcome === 'ok')).toBe(true);

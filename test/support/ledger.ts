@@ -205,13 +205,18 @@ export function checkLedger(input: LedgerInput): LedgerVerdict {
 
 /**
  * Drain phase: waits (bounded) until every served id has a terminal row, then returns every row
- * whose id starts with `prefix` (so rows nobody asked for show up as `unexpected`).
+ * whose client request id (the x-request-id the ledger client sent) starts with `prefix`, so rows
+ * nobody asked for show up as `unexpected`. A row's `id` here is that client request id.
  */
 export async function collectRows(db: Kysely<Database>, options: { prefix: string; served: Iterable<string>; timeoutMs?: number }): Promise<LedgerRow[]> {
   const served = new Set(options.served);
   const until = Date.now() + (options.timeoutMs ?? 5_000);
   const read = () =>
-    db.selectFrom('records').select(['id', 'outcome', 'status', 'completion_tokens', 'usage_estimated']).where('id', 'like', `${options.prefix}%`).execute();
+    db
+      .selectFrom('records')
+      .select(['client_request_id as id', 'outcome', 'status', 'completion_tokens', 'usage_estimated'])
+      .where('client_request_id', 'like', `${options.prefix}%`)
+      .execute() as Promise<LedgerRow[]>;
   for (let poll = 0; poll < 500; poll++) {
     // The store may be the fault under test (F22): a failed read is retried, not fatal.
     const rows = await read().catch(() => undefined);

@@ -5,12 +5,18 @@ import type { TestApp } from './start-app.js';
 export type RecordRow = Selectable<RecordTable>;
 
 /**
- * Waits (bounded) until the recorder has written the terminal row for `id` (a request that outlives
- * a flush first shows up as a `pending` marker, RELIABILITY F20).
+ * Waits (bounded) until the recorder has written the terminal row of the request `id` names: the
+ * x-request-id the test sent (kept as `client_request_id`) or the gateway's own id (a request that
+ * outlives a flush first shows up as a `pending` marker, RELIABILITY F20).
  */
 export async function waitForRecord(app: TestApp, id: string): Promise<RecordRow> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const row = await app.app.store.db.selectFrom('records').selectAll().where('id', '=', id).where('outcome', '!=', 'pending').executeTakeFirst();
+    const row = await app.app.store.db
+      .selectFrom('records')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '=', id), eb('client_request_id', '=', id)]))
+      .where('outcome', '!=', 'pending')
+      .executeTakeFirst();
     if (row) return row;
     await new Promise((resolve) => setTimeout(resolve, 30));
   }

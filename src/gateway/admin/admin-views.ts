@@ -52,6 +52,7 @@ export function recordView(row: RecordRow) {
     Stream: row.stream === 1,
     Upstream: row.target_id,
     KeyID: row.key_id,
+    ClientRequestID: row.client_request_id,
     Status: row.status,
     Outcome: row.outcome,
     ErrorClass: row.error_class,

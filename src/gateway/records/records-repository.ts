@@ -8,10 +8,13 @@ import { TerminalInsert } from './terminal-insert.js';
 export type RecordRow = Selectable<RecordTable>;
 export type NewRecord = Insertable<RecordTable>;
 
-/** Marker rows per statement: 22 columns each, well inside both databases' parameter limits. */
+/** Marker rows per statement: 23 columns each, well inside both databases' parameter limits. */
 const PENDING_ROWS_PER_STATEMENT = 500;
 
-/** The first row per id: a client may reuse an x-request-id, and one statement must not touch a row twice. */
+/**
+ * The first row per id. Ids are the gateway's own, so a batch should never hold one twice; if it
+ * did, PostgreSQL would refuse the whole statement (an upsert must not touch a row twice).
+ */
 function firstPerId(rows: readonly NewRecord[]): NewRecord[] {
   const seen = new Set<string>();
   return rows.filter((row) => !seen.has(row.id) && Boolean(seen.add(row.id)));

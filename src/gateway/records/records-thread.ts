@@ -34,6 +34,7 @@ export type RecordsThreadRequest =
 const PACKED_COLUMNS = [
   'id', 'created_at', 'ip', 'key_id', 'method', 'path', 'model', 'stream', 'target_id', 'attempts', 'status', 'outcome', 'error_class',
   'ttfb_ms', 'elapsed_ms', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'usage_estimated', 'body', 'response', 'instance_id',
+  'client_request_id',
 ] as const satisfies readonly (keyof NewRecord)[];
 
 /** Fails to compile when a column of the records table is left out of PACKED_COLUMNS. */
@@ -48,7 +49,7 @@ export function packRows(rows: readonly NewRecord[], bodies: readonly (string | 
   let index = 0;
   for (const row of rows) {
     values.push(row.id, row.created_at, row.ip, row.key_id, row.method, row.path, row.model, row.stream, row.target_id, row.attempts, row.status, row.outcome, row.error_class);
-    values.push(row.ttfb_ms, row.elapsed_ms, row.prompt_tokens, row.completion_tokens, row.total_tokens, row.usage_estimated, row.body, row.response, row.instance_id);
+    values.push(row.ttfb_ms, row.elapsed_ms, row.prompt_tokens, row.completion_tokens, row.total_tokens, row.usage_estimated, row.body, row.response, row.instance_id, row.client_request_id);
     const body = bodies[index++];
     bodyLengths.push(body === undefined ? -1 : body.length);
     if (body !== undefined) joined += body;
@@ -74,6 +75,7 @@ export function unpackRows(packed: PackedRows): { rows: NewRecord[]; bodies: (st
     rows.push({
       id: v(at), created_at: v(at + 1), ip: v(at + 2), key_id: v(at + 3), method: v(at + 4), path: v(at + 5), model: v(at + 6), stream: v(at + 7), target_id: v(at + 8), attempts: v(at + 9), status: v(at + 10), outcome: v(at + 11), error_class: v(at + 12),
       ttfb_ms: v(at + 13), elapsed_ms: v(at + 14), prompt_tokens: v(at + 15), completion_tokens: v(at + 16), total_tokens: v(at + 17), usage_estimated: v(at + 18), body: v(at + 19), response: v(at + 20), instance_id: v(at + 21),
+      client_request_id: v(at + 22),
     });
     const length = packed.bodyLengths[index] ?? -1;
     bodies.push(length < 0 ? undefined : packed.bodies.slice(offset, (offset += length)));

@@ -5,7 +5,7 @@ import type { NewRecord } from './records-repository.js';
 /** Columns a terminal row fills in over its `pending` marker (everything but id and created_at). */
 const TERMINAL_COLUMNS = [
   'ip', 'key_id', 'method', 'path', 'model', 'stream', 'target_id', 'attempts', 'status', 'outcome', 'error_class',
-  'ttfb_ms', 'elapsed_ms', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'body', 'response', 'instance_id', 'usage_estimated',
+  'ttfb_ms', 'elapsed_ms', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'body', 'response', 'instance_id', 'usage_estimated', 'client_request_id',
 ] as const;
 
 /** Rows a terminal row may replace: its own marker, or a marker wrongly reconciled while we were alive. */
