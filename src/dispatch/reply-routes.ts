@@ -60,6 +60,22 @@ export function parseReply(text: string): ParsedReply | undefined {
   return { requestId, token, isEnd: end === true, dataText: 'data' in reply ? rawMembers(text).get('data') : undefined };
 }
 
+/**
+ * A `/res` body that Go decodes without error into the id "": `null`, or an object whose
+ * `request_id` is missing or null (Go leaves a string field alone on a JSON null). No request has
+ * that id, so the seed answers it like an unknown id (404), not 400.
+ */
+function lacksRequestId(text: string): boolean {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  if (value === null) return true;
+  return typeof value === 'object' && !Array.isArray(value) && (value as { request_id?: unknown }).request_id == null;
+}
+
 /** The token from `Authorization: Bearer <token>`, the alternative to the `reply_token` field on /res. */
 function bearerToken(request: FastifyRequest): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
@@ -79,7 +95,10 @@ function failTooLarge(deps: ReplyRoutesDeps, request: FastifyRequest, head: stri
 async function handleResult(deps: ReplyRoutesDeps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const parsed = typeof request.body === 'string' ? parseReply(request.body) : undefined;
   if (!parsed) {
-    await reply.code(400).send(INVALID_JSON_BODY);
+    // Checked only once parsing failed, so well-formed replies are parsed once.
+    const unknown = typeof request.body === 'string' && lacksRequestId(request.body);
+    if (unknown) await reply.code(VERDICT_REPLIES.unknown.status).send(VERDICT_REPLIES.unknown.body);
+    else await reply.code(400).send(INVALID_JSON_BODY);
     return;
   }
   const verdict = deps.hub.deliverResult({ requestId: parsed.requestId, token: parsed.token ?? bearerToken(request), dataText: parsed.dataText });

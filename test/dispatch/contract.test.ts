@@ -177,6 +177,20 @@ forEachBroker((broker) => {
       expect(await bad.json()).toEqual({ error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
     });
 
+    it('a /res body Go decodes to the id "" (null, no request_id, a null one) gets 404; a wrongly typed one 400', async () => {
+      const post = async (body: string) => {
+        const response = await fetch(`${app.url}/res`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        return { status: response.status, body: await response.json() };
+      };
+      const invalid = { status: 400, body: { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } } };
+      expect(await post('{}')).toEqual({ status: 404, body: NOT_FOUND });
+      expect(await post('{"data":{}}')).toEqual({ status: 404, body: NOT_FOUND });
+      expect(await post('null')).toEqual({ status: 404, body: NOT_FOUND });
+      expect(await post('{"request_id":null,"data":1}')).toEqual({ status: 404, body: NOT_FOUND });
+      expect(await post('{"request_id":5}')).toEqual(invalid);
+      expect(await post('[]')).toEqual(invalid);
+    });
+
     it('limits reply sizes: a /res body over dispatch.maxReplyBytes gets 413', async () => {
       const body = JSON.stringify({ request_id: 'x', data: 'a'.repeat(100 * 1024) });
       const response = await fetch(`${app.url}/res`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -190,6 +204,8 @@ forEachBroker((broker) => {
         await task.sendRaw(Buffer.from([1, 2, 3]), { binary: true });
         await task.sendRaw('{"request_id": 5, "end": true}');
         await task.sendRaw('{"request_id": "x", "end": "yes"}');
+        await task.sendRaw('null');
+        await task.sendRaw('{"end": true, "data": {"x": 1}}');
         await task.frame({ end: true, requestId: 'unknown-id', data: { x: 1 } });
         await task.streamAnswer('still here');
       };
