@@ -53,6 +53,12 @@ export const gatewaySchema = z
         /** Whole non-stream exchange. @default 5m (seed 000 TIMEOUT) */
         totalMs: durationMs().default(300_000),
         /**
+         * Whole stream from an upstream: one that keeps trickling within idleMs is still cut here,
+         * with an in-band error (RELIABILITY F10, OWASP LLM10). Worker-fleet streams have no such
+         * cap, as in seed 000. @default 30m
+         */
+        streamTotalMs: durationMs().default(1_800_000),
+        /**
          * A client whose buffered bytes do not go down for this long is stalled: the upstream call is
          * cancelled and the record says `client_stalled` (RELIABILITY F11). @default 60s
          */

@@ -240,8 +240,12 @@ class Exchange implements StartedExchange, ExchangeState, PendingStart {
     // A signal aborted before this point has fired its event already and will not fire again.
     if (this.clientSignal?.aborted === true) this.abort();
     else this.clientSignal?.addEventListener('abort', this.abort, { once: true });
-    // A plan of targets that bound their own time (the worker fleet's TIMEOUT) gets no 504 deadline.
-    if (!context.stream && !plan.targets.every((target) => target.boundsItsOwnTime === true)) this.deadline = setTimeout(onDeadline, deps.config.timeouts.totalMs, this);
+    // A plan of targets that bound their own time (the worker fleet: TIMEOUT, and no cap on its
+    // streams, as in seed 000) gets no deadline of ours.
+    if (!plan.targets.every((target) => target.boundsItsOwnTime === true)) {
+      const { totalMs, streamTotalMs } = deps.config.timeouts;
+      this.deadline = setTimeout(onDeadline, context.stream ? streamTotalMs : totalMs, this);
+    }
     this.liveSlot = deps.live.add(this);
     this.marker = deps.recorder.begin(this);
     let result: FailoverResult;

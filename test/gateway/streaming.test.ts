@@ -16,6 +16,7 @@ describe('streams after the first byte (RELIABILITY F6–F8, F12)', () => {
         'gateway.upstreams': [{ endpoint: `${upstream.url}/v1`, sk: 'sk-up' }],
         'gateway.timeouts.idleMs': 300,
         'gateway.timeouts.totalMs': 1_500,
+        'gateway.timeouts.streamTotalMs': 1_500,
         'gateway.records.flushIntervalMs': 20,
       },
     });
@@ -43,6 +44,27 @@ describe('streams after the first byte (RELIABILITY F6–F8, F12)', () => {
     expect(result.received.length).toBe(6);
     expect(upstream.requests.length - before).toBe(1);
     expect(await waitForRecord(app, 'f6')).toMatchObject({ outcome: 'upstream_idle_timeout', status: 504 });
+  });
+
+  it('F10: a stream that keeps trickling within the idle timeout is still cut at its total cap, with an error event', async () => {
+    // 40 events 100 ms apart: never idle for 300 ms, but 4 s in all against a cap of 1.5 s.
+    upstream.enqueue({ kind: 'sse', events: events(40), intervalMs: 100 });
+    const startedAt = Date.now();
+    const result = await streamFrom('f10');
+    const elapsed = Date.now() - startedAt;
+    expect(result.done).toBe(false);
+    expect(result.errors).toHaveLength(1);
+    expect(JSON.parse(result.errors[0]!.data).error.code).toBe('upstream_timeout');
+    // Some events came through before the cap, not all 42.
+    expect(result.received.length).toBeGreaterThan(5);
+    expect(result.received.length).toBeLessThan(42);
+    expect(elapsed).toBeLessThan(3_500);
+    const seen = upstream.requests.at(-1)!;
+    await expect.poll(() => seen.abortedAt, { timeout: 2_000 }).toBeDefined();
+    const row = await waitForRecord(app, 'f10');
+    expect(row).toMatchObject({ outcome: 'upstream_timeout', status: 504, usage_estimated: 1 });
+    // The tokens produced until the cut are recorded (counted by the gateway: no usage block came).
+    expect(row.completion_tokens).toBe(result.received.length - 2);
   });
 
   it('F7: a reset mid-stream ends with an error event, no [DONE]', async () => {
