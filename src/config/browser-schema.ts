@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMs, flag, optionalText } from './schema-helpers.js';
+import { flag, optionalText, timerMs } from './schema-helpers.js';
 
 export const browserSchema = z
   .object({
@@ -18,7 +18,7 @@ export const browserSchema = z
     /** Model /conv uses on the local conversation store (the seed's ChatGPT web picked its own). @default "gpt-3.5-turbo" */
     defaultModel: z.string().min(1).default('gpt-3.5-turbo'),
     /** Pause before each /event data line (seed 003 sleeps 2 s). @default 2s */
-    eventIntervalMs: durationMs().default(2_000),
+    eventIntervalMs: timerMs().default(2_000),
     /** Wrong-key /token calls per client IP per minute before 429 (RELIABILITY §2.5). @default 10 */
     tokenFailuresPerMinute: z.coerce.number().int().positive().default(10),
     /** Multi-conversation mode (seed 003 -multi). @default false */

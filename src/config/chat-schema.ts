@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMs, optionalText, positiveInt } from './schema-helpers.js';
+import { durationMs, optionalText, positiveInt, timerMs } from './schema-helpers.js';
 
 /**
  * Seed 002 ships this secret in its sample config.yaml and hard-codes it (SEEDS-SPEC §3.1), so
@@ -22,7 +22,7 @@ export const chatSchema = z
     /** Prefix of every Redis key chat writes (several instances or tests may share one Redis). @default "switchboard:chat:" */
     redisKeyPrefix: z.string().default('switchboard:chat:'),
     /** A Redis command slower than this counts as a miss and SQL answers instead. @default 250ms */
-    redisCommandTimeoutMs: durationMs().default(250),
+    redisCommandTimeoutMs: timerMs().default(250),
     /** How long a verified token stays cached; bounds how late a deletion is seen by another instance. @default 60s */
     tokenCacheTtlMs: durationMs().default(60_000),
     /** How long a conversation's messages stay cached after their last use. @default 10m */

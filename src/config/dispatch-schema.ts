@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMs, optionalText, positiveInt, stringList } from './schema-helpers.js';
+import { optionalText, positiveInt, stringList, timerMs } from './schema-helpers.js';
 
 export const dispatchSchema = z
   .object({
@@ -17,17 +17,17 @@ export const dispatchSchema = z
      */
     models: stringList().default([]),
     /** Non-stream wait for a worker reply before 408 (seed 000 TIMEOUT). @default 5m */
-    timeoutMs: durationMs().default(300_000),
+    timeoutMs: timerMs().default(300_000),
     /** A stream with no worker frame for this long ends with an error event. @default 60s */
-    streamIdleMs: durationMs().default(60_000),
+    streamIdleMs: timerMs().default(60_000),
     /** Keep-alive comment interval on worker streams (seed 000: 30 s). @default 30s */
-    keepAliveMs: durationMs().default(30_000),
+    keepAliveMs: timerMs().default(30_000),
     /**
      * Ping interval of workers' `/res/ws` sockets; one whose worker answered pings and then sends
      * nothing (no pong, no frame) for a whole interval after a ping is dropped, so sockets of workers
      * that vanished behind NAT do not pile up (ws-heartbeat.ts); 0 turns it off. @default 30s
      */
-    wsHeartbeatMs: durationMs().default(30_000),
+    wsHeartbeatMs: timerMs().default(30_000),
     /** Host name used in callback URLs when no public URL is set (ENDPOINT_HOST). */
     endpointHost: optionalText(),
     /** Deliveries of a task whose worker never answered, including the first. @default 3 */
@@ -37,7 +37,7 @@ export const dispatchSchema = z
      * again (JetStream AckWait, Redis pending-entry idle time). Workers report progress every third
      * of it while they work. @default 30s
      */
-    ackWaitMs: durationMs().default(30_000),
+    ackWaitMs: timerMs().default(30_000),
     /** Largest `POST /res` body and `/res/ws` frame (RELIABILITY §4 WebSocket maxPayload). @default 16 MiB */
     maxReplyBytes: positiveInt().default(16 * 1024 * 1024),
   })

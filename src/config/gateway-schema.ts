@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { endpointProblem } from '../platform/upstream-endpoint.js';
-import { durationMs, flag, optionalText, positiveInt, stringList } from './schema-helpers.js';
+import { flag, optionalText, positiveInt, stringList, timerMs } from './schema-helpers.js';
 
 export const policyNames = [
   'main',
@@ -45,24 +45,24 @@ export const gatewaySchema = z
     timeouts: z
       .object({
         /** TCP+TLS connect. @default 5s */
-        connectMs: durationMs().default(5_000),
+        connectMs: timerMs().default(5_000),
         /** Request sent → response headers. @default 120s */
-        firstByteMs: durationMs().default(120_000),
+        firstByteMs: timerMs().default(120_000),
         /** Between two body chunks (undici bodyTimeout). @default 60s */
-        idleMs: durationMs().default(60_000),
+        idleMs: timerMs().default(60_000),
         /** Whole non-stream exchange. @default 5m (seed 000 TIMEOUT) */
-        totalMs: durationMs().default(300_000),
+        totalMs: timerMs().default(300_000),
         /**
          * Whole stream from an upstream: one that keeps trickling within idleMs is still cut here,
          * with an in-band error (RELIABILITY F10, OWASP LLM10). Worker-fleet streams have no such
          * cap, as in seed 000. @default 30m
          */
-        streamTotalMs: durationMs().default(1_800_000),
+        streamTotalMs: timerMs().default(1_800_000),
         /**
          * A client whose buffered bytes do not go down for this long is stalled: the upstream call is
          * cancelled and the record says `client_stalled` (RELIABILITY F11). @default 60s
          */
-        clientStallMs: durationMs().default(60_000),
+        clientStallMs: timerMs().default(60_000),
       })
       .prefault({}),
     /** Attempts per request including the first (≤ 2 extra, RELIABILITY R2). @default 3 */
@@ -72,15 +72,15 @@ export const gatewaySchema = z
         /** Consecutive failures before an upstream is ejected. @default 5 */
         failureThreshold: positiveInt().default(5),
         /** First ejection length; doubles per repeat. @default 30s */
-        baseEjectionMs: durationMs().default(30_000),
+        baseEjectionMs: timerMs().default(30_000),
         /** Longest ejection. @default 5m */
-        maxEjectionMs: durationMs().default(300_000),
+        maxEjectionMs: timerMs().default(300_000),
       })
       .prefault({}),
     records: z
       .object({
         /** Batch flush interval. @default 1s */
-        flushIntervalMs: durationMs().default(1_000),
+        flushIntervalMs: timerMs().default(1_000),
         /** Rows per batch write. @default 500 */
         batchSize: positiveInt().default(500),
         /** Queue cap before the oldest rows are dropped with a warning. @default 50000 */
@@ -93,7 +93,7 @@ export const gatewaySchema = z
          * Instance heartbeat; `pending` records of an instance silent for 3 heartbeats (killed) are
          * marked `aborted` by whichever instance runs next (RELIABILITY F20). @default 5s
          */
-        heartbeatMs: durationMs().default(5_000),
+        heartbeatMs: timerMs().default(5_000),
       })
       .prefault({}),
     /** Largest upstream error body kept for the client verbatim. @default 1 MiB */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMs, flag, optionalText, positiveInt, stringList } from './schema-helpers.js';
+import { flag, optionalText, positiveInt, stringList, timerMs } from './schema-helpers.js';
 
 const MIB = 1024 * 1024;
 
@@ -63,7 +63,7 @@ export const ragSchema = z
         /** Parser worker threads kept warm. @default 1 */
         workers: positiveInt().default(1),
         /** A document still parsing after this long is abandoned (worker killed). @default 30s */
-        timeoutMs: durationMs().default(30_000),
+        timeoutMs: timerMs().default(30_000),
         /** Old-generation heap of a parser worker. @default 256 */
         heapMb: positiveInt().default(256),
         /** Documents waiting for a worker before uploads are refused with 503. @default 16 */

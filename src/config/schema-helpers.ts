@@ -1,14 +1,16 @@
 import { z } from 'zod';
 import { toMilliseconds } from './duration.js';
 
+const durationNumber = () => z.number({ error: 'is not a duration; use 300ms, 1.5h or 2m30s' }).nonnegative({ error: 'must not be negative' });
+
 /** A duration in ms; accepts `1500`, `"1500"`, or Go syntax like `"1.5s"`, `"2m30s"`. */
-export const durationMs = () =>
-  z.preprocess(
-    toMilliseconds,
-    z
-      .number({ error: 'is not a duration; use 300ms, 1.5h or 2m30s' })
-      .nonnegative({ error: 'must not be negative' }),
-  );
+export const durationMs = () => z.preprocess(toMilliseconds, durationNumber());
+
+/** The longest delay a Node timer keeps: a longer one fires after 1 ms instead (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A duration that runs a timer (a timeout, an interval): refused past what a Node timer keeps. */
+export const timerMs = () => z.preprocess(toMilliseconds, durationNumber().max(MAX_TIMER_MS, { error: `must be at most ${MAX_TIMER_MS} ms (about 24 days), the longest timer Node keeps` }));
 
 /** Booleans from env and flags arrive as strings: "1", "true", "yes", "on" are true. */
 export const flag = () =>

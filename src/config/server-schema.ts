@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMs, optionalText, positiveInt } from './schema-helpers.js';
+import { optionalText, positiveInt, timerMs } from './schema-helpers.js';
 
 /** Default port of Switchboard: seed 000 and seed 002 both listen on 8080. */
 export const DEFAULT_PORT = 8080;
@@ -23,15 +23,15 @@ export const serverSchema = z
     /** Body limit for every other JSON route (Fastify's own default). @default 1 MiB */
     bodyLimitBytes: positiveInt().default(1024 * 1024),
     /** Node's headersTimeout must be non-zero without a reverse proxy (RELIABILITY §4). @default 10s */
-    headersTimeoutMs: durationMs().default(10_000),
+    headersTimeoutMs: timerMs().default(10_000),
     /** Time to receive a whole request body; Fastify's default 0 means forever. @default 60s */
-    requestTimeoutMs: durationMs().default(60_000),
+    requestTimeoutMs: timerMs().default(60_000),
     /** Keep-alive idle time (Fastify's default). @default 72s */
-    keepAliveTimeoutMs: durationMs().default(72_000),
+    keepAliveTimeoutMs: timerMs().default(72_000),
     /** Requests in flight per instance before new ones are shed with 503 (Envoy's default). @default 1024 */
     maxInFlight: positiveInt().default(1024),
     /** On SIGTERM, how long in-flight requests may finish. @default 10s */
-    drainTimeoutMs: durationMs().default(10_000),
+    drainTimeoutMs: timerMs().default(10_000),
   })
   .prefault({});
 

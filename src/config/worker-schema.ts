@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMs, optionalText } from './schema-helpers.js';
+import { optionalText, timerMs } from './schema-helpers.js';
 import { ConfigError } from './sources.js';
 
 /** Where a `local` node's model server listens and the key it expects (SEEDS-SPEC §1.6 c). */
@@ -31,13 +31,13 @@ export const workerSchema = z
     /** MAX_DELIVER: deliveries of a task before it is dropped. @default 3 */
     maxDeliver: z.coerce.number().int().min(1).default(3),
     /** ACK_WAIT: silence after which a taken task is delivered again. @default 30s */
-    ackWaitMs: durationMs().default(30_000),
+    ackWaitMs: timerMs().default(30_000),
     /** TIMEOUT: upstream call until its response headers. @default 5m */
-    upstreamTimeoutMs: durationMs().default(300_000),
+    upstreamTimeoutMs: timerMs().default(300_000),
     /** UPSTREAM_IDLE_TIMEOUT: silence between two upstream body chunks. @default 60s */
-    upstreamIdleMs: durationMs().default(60_000),
+    upstreamIdleMs: timerMs().default(60_000),
     /** WS_HEARTBEAT: ping interval of the /res/ws reply sockets; a gateway silent for one more interval is dropped; 0 = off. @default 30s */
-    wsHeartbeatMs: durationMs().default(30_000),
+    wsHeartbeatMs: timerMs().default(30_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   });
 

@@ -95,6 +95,18 @@ describe('loadConfig', () => {
     expect(error.lines.find((line) => line.startsWith('gateway.policy'))).toContain('(from env POLICY)');
   });
 
+  it('refuses a timer longer than a Node timer keeps (it would fire after 1 ms), but not a longer token lifetime', () => {
+    const error = configError(() => loadConfig({ cwd: emptyDir(), env: { TIMEOUT: '720h' }, overrides: { 'gateway.timeouts.streamTotalMs': '600h' } }));
+    expect(error.lines).toHaveLength(2);
+    expect(error.lines.find((line) => line.startsWith('dispatch.timeoutMs'))).toBe(
+      'dispatch.timeoutMs="720h" must be at most 2147483647 ms (about 24 days), the longest timer Node keeps (from env TIMEOUT)',
+    );
+    expect(error.lines.find((line) => line.startsWith('gateway.timeouts.streamTotalMs'))).toContain('the longest timer Node keeps');
+    const config = loadConfig({ cwd: emptyDir(), env: { TIMEOUT: '596h' }, overrides: { 'chat.tokenTtlMs': '720h' } });
+    expect(config.dispatch.timeoutMs).toBe(596 * 3_600_000);
+    expect(config.chat.tokenTtlMs).toBe(720 * 3_600_000);
+  });
+
   it('never prints a secret in an error', () => {
     const error = configError(() => loadConfig({ cwd: emptyDir(), env: { AUTHORIZATION: 'sk-super-secret' }, overrides: { 'gateway.authorization': 42 } }));
     expect(error.message).not.toContain('sk-super-secret');
