@@ -139,7 +139,8 @@ interface RowFigures {
 function readRows(file: string): RowFigures[] {
   const db = new BetterSqlite3(file, { readonly: true });
   try {
-    return db.prepare("select id, outcome, status, completion_tokens, usage_estimated, attempts from records where id like 'soak-%'").all() as RowFigures[];
+    // The soak's requests carry x-request-id soak-…: the records keep it as client_request_id.
+    return db.prepare("select client_request_id as id, outcome, status, completion_tokens, usage_estimated, attempts from records where client_request_id like 'soak-%'").all() as RowFigures[];
   } finally {
     db.close();
   }
