@@ -50,12 +50,12 @@ export const gatewaySchema = z
         firstByteMs: timerMs().default(120_000),
         /** Between two body chunks (undici bodyTimeout). @default 60s */
         idleMs: timerMs().default(60_000),
-        /** Whole non-stream exchange. @default 5m (seed 000 TIMEOUT) */
+        /** Whole non-stream exchange; 0 = no limit, as 0 is for firstByteMs and idleMs. @default 5m (seed 000 TIMEOUT) */
         totalMs: timerMs().default(300_000),
         /**
          * Whole stream from an upstream: one that keeps trickling within idleMs is still cut here,
          * with an in-band error (RELIABILITY F10, OWASP LLM10). Worker-fleet streams have no such
-         * cap, as in seed 000. @default 30m
+         * cap, as in seed 000. 0 = no cap. @default 30m
          */
         streamTotalMs: timerMs().default(1_800_000),
         /**

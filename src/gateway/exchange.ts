@@ -241,11 +241,10 @@ class Exchange implements StartedExchange, ExchangeState, PendingStart {
     if (this.clientSignal?.aborted === true) this.abort();
     else this.clientSignal?.addEventListener('abort', this.abort, { once: true });
     // A plan of targets that bound their own time (the worker fleet: TIMEOUT, and no cap on its
-    // streams, as in seed 000) gets no deadline of ours.
-    if (!plan.targets.every((target) => target.boundsItsOwnTime === true)) {
-      const { totalMs, streamTotalMs } = deps.config.timeouts;
-      this.deadline = setTimeout(onDeadline, context.stream ? streamTotalMs : totalMs, this);
-    }
+    // streams, as in seed 000) gets no deadline of ours. 0 turns the deadline off, as 0 does for
+    // the first-byte and idle timeouts (undici's).
+    const deadlineMs = context.stream ? deps.config.timeouts.streamTotalMs : deps.config.timeouts.totalMs;
+    if (deadlineMs > 0 && !plan.targets.every((target) => target.boundsItsOwnTime === true)) this.deadline = setTimeout(onDeadline, deadlineMs, this);
     this.liveSlot = deps.live.add(this);
     this.marker = deps.recorder.begin(this);
     let result: FailoverResult;

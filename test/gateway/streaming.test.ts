@@ -207,3 +207,35 @@ describe('streams after the first byte (RELIABILITY F6–F8, F12)', () => {
     expect(await waitForRecord(app, 'idle-plain')).toMatchObject({ outcome: 'upstream_idle_timeout', status: 504 });
   });
 });
+
+describe('gateway.timeouts.totalMs and streamTotalMs at 0', () => {
+  let upstream: ScriptedUpstream;
+  let app: TestApp;
+  beforeAll(async () => {
+    upstream = await startScriptedUpstream();
+    app = await startApp({
+      overrides: {
+        'gateway.upstreams': [{ endpoint: `${upstream.url}/v1`, sk: 'sk-up' }],
+        'gateway.timeouts.totalMs': 0,
+        'gateway.timeouts.streamTotalMs': 0,
+      },
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    await upstream.close();
+  });
+
+  it('mean no limit, as 0 does for the first-byte and idle timeouts, not an immediate 504', async () => {
+    upstream.enqueue({ kind: 'json', body: { answer: 'late' }, delayMs: 100 });
+    const plain = await postChat(app, {});
+    expect(plain.status).toBe(200);
+    expect(await plain.json()).toEqual({ answer: 'late' });
+
+    upstream.enqueue({ kind: 'sse', events: events(5), intervalMs: 30 });
+    const streamed = await postChat(app, { stream: true });
+    const { events: received } = await readSse(streamed);
+    expect(received.map((event) => event.data).at(-1)).toBe('[DONE]');
+    expect(received.filter((event) => event.data.includes('"error"'))).toEqual([]);
+  });
+});
