@@ -60,7 +60,7 @@ export const gatewaySchema = z
         streamTotalMs: timerMs().default(1_800_000),
         /**
          * A client whose buffered bytes do not go down for this long is stalled: the upstream call is
-         * cancelled and the record says `client_stalled` (RELIABILITY F11). @default 60s
+         * cancelled and the record says `client_stalled` (RELIABILITY F11). 0 = no stall rule. @default 60s
          */
         clientStallMs: timerMs().default(60_000),
       })

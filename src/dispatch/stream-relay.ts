@@ -120,7 +120,8 @@ export class StreamRelay {
     this.isOverflowed = true;
     this.clearTimers();
     this.heldAtCheck = this.body.readableLength;
-    this.stallTimer = setTimeout(() => this.checkStall(), this.options.clientStallMs);
+    // clientStallMs 0: no stall rule; the reader keeps what is held (bounded) for as long as it stays.
+    if (this.options.clientStallMs > 0) this.stallTimer = setTimeout(() => this.checkStall(), this.options.clientStallMs);
     this.options.onOverflow();
   }
 

@@ -50,7 +50,8 @@ function pump(raw: ServerResponse, exchange: StartedExchange, limits: RelayLimit
     // write() says false past the socket's own 16 KiB mark; we let the queue grow to our cap.
     if (raw.write(chunk) || raw.writableLength < limits.maxBufferedBytes) return;
     body.pause();
-    if (stallTimer) return;
+    // 0 turns the stall rule off, as 0 does for every gateway timeout: the read just stays paused.
+    if (stallTimer || limits.clientStallMs === 0) return;
     queuedAtCheck = raw.writableLength;
     stallTimer = setTimeout(checkStall, limits.clientStallMs);
   };

@@ -86,9 +86,10 @@ forEachBroker(
         expect(await finalRecord(app, requestId)).toMatchObject({ outcome: 'client_stalled', status: 499, target_id: `worker:model-${model}` });
       }, 30_000);
 
-      it('a client that catches up after the worker was stopped gets what was held, then an error and no [DONE]', async () => {
+      // clientStallMs 0 turns the stall rule off: the reader is never cut for pausing, and catches up the same way.
+      it.each([10_000, 0])('a client that catches up after the worker was stopped gets what was held, then an error and no [DONE] (clientStallMs %i)', async (clientStallMs) => {
         const model = uniqueModel('slow');
-        ({ app, sim } = await startFleetApp(broker, model, { 'dispatch.streamIdleMs': 20_000, 'gateway.maxBufferedBytes': BUFFER_CAP, 'gateway.timeouts.clientStallMs': 10_000 }));
+        ({ app, sim } = await startFleetApp(broker, model, { 'dispatch.streamIdleMs': 20_000, 'gateway.maxBufferedBytes': BUFFER_CAP, 'gateway.timeouts.clientStallMs': clientStallMs }));
         const result: FloodResult = { sentBytes: 0, cancelledAfterBytes: undefined };
         sim.handler = (task) => flood(task, model, result);
         const requestId = `catch-up-${Date.now()}`;

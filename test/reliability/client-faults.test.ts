@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitForRecord } from '../support/records.js';
+import { postChat, waitForRecord } from '../support/records.js';
 import { chunk } from '../support/scripted-upstream.js';
 import { chat, runScenario, startRig, type Rig } from './harness.js';
 
@@ -46,6 +46,22 @@ describe('slow and stalled readers (F11, R7)', () => {
     const seen = upstream.requests[0]!;
     await expect.poll(() => seen.abortedAt).toBeDefined();
     expect(seen.eventsSent).toBeLessThan(total);
+  });
+
+  it('with clientStallMs at 0 a reader that pauses is never cut for it: it gets the whole stream once it reads again', async () => {
+    const target = await rig({ ...LIMITS, 'gateway.timeouts.clientStallMs': 0 });
+    // 32 MiB, more than the sockets' own buffers hold: the gateway's 64 KiB queue fills while the reader pauses.
+    target.upstreams[0]!.enqueue({ kind: 'sse', events: events(512, 'z'.repeat(64 * 1024)), respectBackpressure: true });
+    const response = await postChat(target.app, { stream: true }, { requestId: 'f11off' });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = decoder.decode((await reader.read()).value, { stream: true });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (let read = await reader.read(); !read.done; read = await reader.read()) text += decoder.decode(read.value, { stream: true });
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(text).not.toContain('"error"');
+    expect(await waitForRecord(target.app, 'f11off')).toMatchObject({ outcome: 'ok', status: 200 });
   });
 });
 
