@@ -6,20 +6,18 @@ import { startApp, type TestApp } from '../support/start-app.js';
 
 const events = (count: number) => [chunk('', { role: true }), ...Array.from({ length: count }, (_, index) => chunk(`w${index} `)), chunk(undefined, { finish: 'stop' })];
 
-describe('streams after the first byte (RELIABILITY F6–F8, F12)', () => {
+/** A scripted upstream behind a gateway with these timeouts (and fast record flushes). */
+async function startGateway(timeouts: Record<string, number>): Promise<{ upstream: ScriptedUpstream; app: TestApp }> {
+  const upstream = await startScriptedUpstream();
+  const overrides = { 'gateway.upstreams': [{ endpoint: `${upstream.url}/v1`, sk: 'sk-up' }], 'gateway.records.flushIntervalMs': 20, ...timeouts };
+  return { upstream, app: await startApp({ overrides }) };
+}
+
+describe('streams after the first byte (RELIABILITY F6–F8, F10, F12)', () => {
   let upstream: ScriptedUpstream;
   let app: TestApp;
   beforeAll(async () => {
-    upstream = await startScriptedUpstream();
-    app = await startApp({
-      overrides: {
-        'gateway.upstreams': [{ endpoint: `${upstream.url}/v1`, sk: 'sk-up' }],
-        'gateway.timeouts.idleMs': 300,
-        'gateway.timeouts.totalMs': 1_500,
-        'gateway.timeouts.streamTotalMs': 1_500,
-        'gateway.records.flushIntervalMs': 20,
-      },
-    });
+    ({ upstream, app } = await startGateway({ 'gateway.timeouts.idleMs': 300, 'gateway.timeouts.totalMs': 1_500, 'gateway.timeouts.streamTotalMs': 1_500 }));
   });
   afterAll(async () => {
     await app.close();
@@ -212,14 +210,7 @@ describe('gateway.timeouts.totalMs and streamTotalMs at 0', () => {
   let upstream: ScriptedUpstream;
   let app: TestApp;
   beforeAll(async () => {
-    upstream = await startScriptedUpstream();
-    app = await startApp({
-      overrides: {
-        'gateway.upstreams': [{ endpoint: `${upstream.url}/v1`, sk: 'sk-up' }],
-        'gateway.timeouts.totalMs': 0,
-        'gateway.timeouts.streamTotalMs': 0,
-      },
-    });
+    ({ upstream, app } = await startGateway({ 'gateway.timeouts.totalMs': 0, 'gateway.timeouts.streamTotalMs': 0 }));
   });
   afterAll(async () => {
     await app.close();
