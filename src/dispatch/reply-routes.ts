@@ -41,18 +41,24 @@ interface ParsedReply {
   readonly dataText: string | undefined;
 }
 
-/** `{"request_id": string, "data": any, "end"?: bool, "reply_token"?: string}`; undefined when malformed. */
-export function parseReply(text: string): ParsedReply | undefined {
+/**
+ * `{"request_id": string, "data": any, "end"?: bool, "reply_token"?: string}`; undefined when
+ * malformed. `anonymous`: a body that Go decodes without error into the id "" (`null`, or an
+ * object whose `request_id` is missing or null; Go leaves a string field alone on a JSON null).
+ */
+function readReply(text: string): ParsedReply | 'anonymous' | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (value === null) return 'anonymous';
+  if (typeof value !== 'object' || Array.isArray(value)) return undefined;
   const reply = value as Record<string, unknown>;
   const requestId = reply['request_id'];
   const token = reply['reply_token'];
+  if (requestId === undefined || requestId === null) return 'anonymous';
   if (typeof requestId !== 'string') return undefined;
   if (token !== undefined && typeof token !== 'string') return undefined;
   const end = reply['end'];
@@ -60,20 +66,10 @@ export function parseReply(text: string): ParsedReply | undefined {
   return { requestId, token, isEnd: end === true, dataText: 'data' in reply ? rawMembers(text).get('data') : undefined };
 }
 
-/**
- * A `/res` body that Go decodes without error into the id "": `null`, or an object whose
- * `request_id` is missing or null (Go leaves a string field alone on a JSON null). No request has
- * that id, so the seed answers it like an unknown id (404), not 400.
- */
-function lacksRequestId(text: string): boolean {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return false;
-  }
-  if (value === null) return true;
-  return typeof value === 'object' && !Array.isArray(value) && (value as { request_id?: unknown }).request_id == null;
+/** A reply frame as /res/ws takes it: one without a request id is as malformed as any other. */
+export function parseReply(text: string): ParsedReply | undefined {
+  const reply = readReply(text);
+  return typeof reply === 'object' ? reply : undefined;
 }
 
 /** The token from `Authorization: Bearer <token>`, the alternative to the `reply_token` field on /res. */
@@ -93,12 +89,14 @@ function failTooLarge(deps: ReplyRoutesDeps, request: FastifyRequest, head: stri
 }
 
 async function handleResult(deps: ReplyRoutesDeps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const parsed = typeof request.body === 'string' ? parseReply(request.body) : undefined;
+  const parsed = typeof request.body === 'string' ? readReply(request.body) : undefined;
   if (!parsed) {
-    // Checked only once parsing failed, so well-formed replies are parsed once.
-    const unknown = typeof request.body === 'string' && lacksRequestId(request.body);
-    if (unknown) await reply.code(VERDICT_REPLIES.unknown.status).send(VERDICT_REPLIES.unknown.body);
-    else await reply.code(400).send(INVALID_JSON_BODY);
+    await reply.code(400).send(INVALID_JSON_BODY);
+    return;
+  }
+  // No request has the id "": the seed answers these as an unknown id.
+  if (parsed === 'anonymous') {
+    await reply.code(VERDICT_REPLIES.unknown.status).send(VERDICT_REPLIES.unknown.body);
     return;
   }
   const verdict = deps.hub.deliverResult({ requestId: parsed.requestId, token: parsed.token ?? bearerToken(request), dataText: parsed.dataText });
