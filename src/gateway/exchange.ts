@@ -155,9 +155,6 @@ function onDeadline(exchange: Exchange): void {
 class Exchange implements StartedExchange, ExchangeState, PendingStart {
   /** The id the client sees (x-request-id) and the log lines carry: the client's own, or ours. */
   readonly requestId: string;
-  /** The record's id: `requestId` when that is ours, a new one when the client chose it. */
-  private readonly recordId: string;
-  private readonly clientRequestId: string | null;
   readonly cancel = new CancelSource();
   clientClosed = false;
   clientStalled = false;
@@ -183,14 +180,12 @@ class Exchange implements StartedExchange, ExchangeState, PendingStart {
     private readonly clientSignal: ClientSignal | undefined,
   ) {
     this.requestId = request.requestId ?? newRequestId();
-    this.clientRequestId = request.clientRequestId ?? null;
-    this.recordId = request.clientRequestId === undefined ? this.requestId : newRequestId();
   }
 
   // The recorder's PendingStart is the exchange itself: no object and closure per request for a
   // marker that is built only if the request outlives a flush.
   get id(): string {
-    return this.recordId;
+    return this.context.recordId;
   }
 
   get createdAt(): number {
@@ -229,7 +224,9 @@ class Exchange implements StartedExchange, ExchangeState, PendingStart {
     const { deps } = this;
     const requestedModel = typeof request.json?.['model'] === 'string' ? request.json['model'] : request.model;
     const plan = deps.router.plan(requestedModel);
-    const context: RecordContext = { recordId: this.recordId, clientRequestId: this.clientRequestId, startedAt: Date.now(), ip: request.ip, principal: request.principal, method: request.method, path: request.path, model: plan.model, stream: request.json?.['stream'] === true, body: request.body };
+    // The record's id is `requestId` when that is ours, a new one when the client chose it.
+    const recordId = request.clientRequestId === undefined ? this.requestId : newRequestId();
+    const context: RecordContext = { recordId, clientRequestId: request.clientRequestId ?? null, startedAt: Date.now(), ip: request.ip, principal: request.principal, method: request.method, path: request.path, model: plan.model, stream: request.json?.['stream'] === true, body: request.body };
     this.context = context;
     if (plan.targets.length === 0) {
       const error = noTargetError(requestedModel, deps.router.hasUpstreams());
