@@ -7,11 +7,11 @@
  * `--batches` batches. No HTTP and no other process: what it measures moves little with the host,
  * unlike the gateway bench's CPU per request. Writes nothing to BENCHMARKS.md.
  */
-import BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { openStore } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { openRecordsConnection } from '../src/gateway/records/records-connection.js';
 import { RecordsRepository, type NewRecord } from '../src/gateway/records/records-repository.js';
@@ -46,13 +46,12 @@ function packedBatch(): PackedRows {
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-records-write-'));
 const file = join(dir, 'records.sqlite');
-// The WAL the store's own connection sets up (connect.ts), then the records thread's connection as it is.
-const setup = new BetterSqlite3(file);
-setup.pragma('journal_mode = WAL');
-setup.close();
+// The file as the gateway leaves it (the store's own connection: WAL, migrations), then the records thread's connection.
+const store = await openStore({ url: undefined, poolMax: 1, sqlitePath: file });
+await migrateToLatest(store.db);
+await store.close();
 const db = openRecordsConnection(file, 5_000);
 try {
-  await migrateToLatest(db);
   const repository = new RecordsRepository(db, db, { storeResponse: true });
   const perRecord: number[] = [];
   for (let round = 0; round < rounds; round++) {
